@@ -1,0 +1,275 @@
+/*
+ * synack: a userspace TCP/IPv4 stack built the way Linux builds its TCP.
+ *
+ * The public API. Every call that can fail returns 0 (or a count) on success
+ * and a negative errno on failure; no call aborts on bad input.
+ *
+ * Threading: a stack and the links and clock it uses belong to one thread at
+ * a time. Several stacks may live in one process; they share no state.
+ */
+#ifndef SYNACK_SYNACK_H
+#define SYNACK_SYNACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYNACK_API __attribute__((visibility("default")))
+
+/* "No deadline": returned by the next-deadline calls when nothing is due. */
+#define SYNACK_NEVER UINT64_MAX
+
+struct stack;               /* one TCP/IP stack instance (all of its state) */
+struct synack_clock;        /* a time source; may be shared by stacks and sim wires */
+struct synack_link;         /* a link driver instance (one Ethernet interface) */
+struct synack_sim_wire;     /* the in-memory wire joining two links */
+
+/* ------------------------------------------------------------------ clock */
+
+/* Monotonic real time (CLOCK_MONOTONIC), in ns since the clock was made. */
+SYNACK_API struct synack_clock *synack_clock_new_real(void);
+/* Virtual time that only moves when synack_clock_set/advance is called. */
+SYNACK_API struct synack_clock *synack_clock_new_virtual(uint64_t start_ns);
+SYNACK_API void synack_clock_free(struct synack_clock *clk);
+SYNACK_API uint64_t synack_clock_now(const struct synack_clock *clk);
+SYNACK_API bool synack_clock_is_virtual(const struct synack_clock *clk);
+/* Virtual clocks only: -EINVAL on a real clock or when moving backwards. */
+SYNACK_API int synack_clock_set(struct synack_clock *clk, uint64_t now_ns);
+SYNACK_API int synack_clock_advance(struct synack_clock *clk, uint64_t delta_ns);
+
+/* ------------------------------------------------------------------- link */
+
+/*
+ * A link driver. Embed struct synack_link at the start of a driver's own
+ * state and fill in ops; synack calls the ops from the stack's thread.
+ */
+struct synack_link_ops {
+	const char *kind;   /* "sim", "tap", "pcap", ... */
+	/* Transmit one Ethernet frame (no FCS). The driver copies it.
+	 * 0, or a negative errno (-EAGAIN when the device queue is full). */
+	int (*send)(struct synack_link *l, const void *frame, size_t len);
+	/* Receive one frame into buf: its length, 0 when none is ready, or a
+	 * negative errno. A frame longer than cap is truncated to cap. */
+	int (*recv)(struct synack_link *l, void *buf, size_t cap);
+	/* A file descriptor that polls readable when recv has work, or -1. */
+	int (*wait_fd)(struct synack_link *l);
+	/* The time (ns, on the link's clock) at which recv will next have a
+	 * frame, for drivers that deliver on a schedule; SYNACK_NEVER if none. */
+	uint64_t (*next_deadline)(struct synack_link *l);
+	/* Release the driver. */
+	void (*destroy)(struct synack_link *l);
+};
+
+struct synack_link {
+	const struct synack_link_ops *ops;
+	uint8_t mac[6];     /* the interface's hardware address */
+	uint32_t mtu;       /* IP MTU (the frame may carry 14 more bytes) */
+};
+
+SYNACK_API void synack_link_destroy(struct synack_link *l);
+
+/* The simulated wire: what one end sends, the other receives, after the
+ * configured delay and faults. All randomness comes from seed. */
+struct synack_sim_config {
+	uint64_t delay_ns;          /* one-way propagation delay */
+	uint64_t jitter_ns;         /* extra uniform random delay in [0, jitter] */
+	double loss;                /* probability a frame is dropped (0..1) */
+	double duplicate;           /* probability a frame is delivered twice */
+	double reorder;             /* probability a frame is held back by reorder_ns */
+	uint64_t reorder_ns;        /* hold-back for reordered frames (default 2 * delay + 1 ms) */
+	double corrupt;             /* probability one random bit of the frame is flipped */
+	uint64_t bandwidth_bps;     /* serialisation rate per direction; 0 = unlimited */
+	uint32_t mtu;               /* IP MTU of both ends; 0 = 1500 */
+	uint32_t queue_limit;       /* frames in flight per direction; 0 = 4096; excess dropped */
+	uint64_t seed;
+};
+
+struct synack_sim_stats {
+	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops;
+};
+
+/* Two links joined by a wire that keeps time with clk. MACs are
+ * 02:00:00:00:00:01 and 02:00:00:00:00:02 unless changed in link->mac. */
+SYNACK_API int synack_sim_wire_new(struct synack_clock *clk, const struct synack_sim_config *cfg,
+				   struct synack_sim_wire **out);
+/* End 0 or 1 of the wire; owned by the wire (do not destroy it separately). */
+SYNACK_API struct synack_link *synack_sim_wire_end(struct synack_sim_wire *w, int side);
+/* Direction 0 is end 0 -> end 1. */
+SYNACK_API struct synack_sim_stats synack_sim_wire_stats(const struct synack_sim_wire *w, int dir);
+SYNACK_API void synack_sim_wire_free(struct synack_sim_wire *w);
+
+/* A Linux TAP device: attached if it exists, created otherwise; set to mtu
+ * (0 keeps the current MTU) and brought up. The link gets a random locally
+ * administered MAC (not the kernel's MAC of the TAP interface).
+ * -ENOENT without /dev/net/tun, -EPERM without CAP_NET_ADMIN. */
+SYNACK_API int synack_tap_open(const char *ifname, uint32_t mtu, struct synack_link **out);
+
+/* Wrap any link: every frame in either direction is also written to a
+ * classic pcap file (LINKTYPE_ETHERNET), timestamped by clk. The wrapper
+ * owns inner and destroys it with itself. */
+SYNACK_API int synack_pcap_wrap(struct synack_link *inner, struct synack_clock *clk,
+				const char *path, struct synack_link **out);
+
+/* Wrap any link with the sim wire's faults (loss, duplication, reordering,
+ * corruption, delay) in both directions. Owns inner. */
+SYNACK_API int synack_faulty_wrap(struct synack_link *inner, struct synack_clock *clk,
+				  const struct synack_sim_config *cfg, struct synack_link **out);
+
+/* ------------------------------------------------------------------ stack */
+
+struct synack_stack_config {
+	struct synack_clock *clock; /* required; not owned */
+	const char *name;           /* shown in traces; may be NULL */
+	bool seeded;                /* true: secrets and RNG from seed (reproducible) */
+	uint64_t seed;              /* otherwise from getrandom() */
+};
+
+SYNACK_API int synack_stack_new(const struct synack_stack_config *cfg, struct stack **out);
+/* Frees the stack and everything it holds; not the link or the clock. */
+SYNACK_API void synack_stack_free(struct stack *st);
+SYNACK_API const char *synack_stack_name(const struct stack *st);
+
+struct synack_if_config {
+	struct in_addr addr;        /* the interface address */
+	uint8_t prefix_len;         /* 0..32 */
+	struct in_addr gateway;     /* default gateway, or 0.0.0.0 for none */
+};
+
+/* Attach a link as the stack's interface (not owned) and bring it up; sends
+ * a gratuitous ARP. -EBUSY if already attached, -EINVAL on a bad config. */
+SYNACK_API int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if_config *cfg);
+
+/* Receive what the link has ready and run the timers that are due.
+ * Returns how many frames and timers were handled, or a negative errno. */
+SYNACK_API int synack_stack_poll(struct stack *st);
+/* The earliest time (ns on the stack's clock) at which poll has work:
+ * a timer, or a scheduled frame on the link. SYNACK_NEVER if none. */
+SYNACK_API uint64_t synack_stack_next_deadline(struct stack *st);
+/* A descriptor that polls readable when frames arrive, or -1. */
+SYNACK_API int synack_stack_wait_fd(struct stack *st);
+
+/* Drive stacks that share one virtual clock until nothing is due before
+ * until_ns: poll each, then move the clock to the earliest deadline.
+ * Leaves the clock at until_ns. Returns the number of clock steps taken. */
+SYNACK_API int synack_run_virtual(struct synack_clock *clk, struct stack *const *stacks, size_t n,
+				  uint64_t until_ns);
+
+/* Linux's sysctls by their names ("net.ipv4.icmp_ratelimit"):
+ * -ENOENT for an unknown name, -EINVAL for a value out of range. */
+SYNACK_API int synack_sysctl_set(struct stack *st, const char *name, long value);
+SYNACK_API int synack_sysctl_get(const struct stack *st, const char *name, long *value);
+
+/* ------------------------------------------------------------------- ICMP */
+
+/* Send an ICMP echo request (as ping does). */
+SYNACK_API int synack_ping_send(struct stack *st, struct in_addr dst, uint16_t id, uint16_t seq,
+				const void *payload, size_t len);
+
+struct synack_echo_reply {
+	struct in_addr from;
+	uint16_t id, seq;
+	uint8_t ttl;
+	size_t len;                 /* payload bytes */
+	const uint8_t *payload;
+};
+typedef void (*synack_echo_fn)(void *ctx, const struct synack_echo_reply *r);
+SYNACK_API void synack_ping_set_handler(struct stack *st, synack_echo_fn fn, void *ctx);
+
+/* ---------------------------------------------------------------- sockets */
+
+/*
+ * TCP sockets, as in BSD sockets: descriptors are small integers private to
+ * a stack. Every call is non-blocking and returns a negative errno on
+ * failure, with Linux's meanings. Options use Linux's numbers
+ * (<sys/socket.h>, <netinet/tcp.h>): SOL_SOCKET SO_REUSEADDR, SO_RCVBUF,
+ * SO_SNDBUF, SO_ERROR; IPPROTO_TCP TCP_MAXSEG, TCP_SYNCNT, TCP_QUICKACK,
+ * TCP_DEFER_ACCEPT, TCP_NODELAY, TCP_USER_TIMEOUT.
+ */
+struct sockaddr_in;
+
+/* A new TCP socket: its descriptor, or -EMFILE/-ENOMEM. */
+SYNACK_API int synack_socket(struct stack *st);
+/* -EADDRINUSE when the port is taken (SO_REUSEADDR as Linux), -EADDRNOTAVAIL
+ * for an address not ours, -EINVAL when already bound. Port 0 picks one. */
+SYNACK_API int synack_bind(struct stack *st, int fd, const struct sockaddr_in *addr);
+/* Backlog capped at net.core.somaxconn. */
+SYNACK_API int synack_listen(struct stack *st, int fd, int backlog);
+/* A connected child's descriptor; -EAGAIN while none is ready. peer may be NULL. */
+SYNACK_API int synack_accept(struct stack *st, int fd, struct sockaddr_in *peer);
+/* Sends the SYN: -EINPROGRESS. Again while connecting: -EALREADY; once
+ * connected: -EISCONN; after a failure: that error once (-ECONNREFUSED,
+ * -ETIMEDOUT, -EHOSTUNREACH...). */
+SYNACK_API int synack_connect(struct stack *st, int fd, const struct sockaddr_in *addr);
+SYNACK_API int synack_close(struct stack *st, int fd);
+SYNACK_API int synack_getsockname(struct stack *st, int fd, struct sockaddr_in *addr);
+SYNACK_API int synack_getpeername(struct stack *st, int fd, struct sockaddr_in *addr);
+SYNACK_API int synack_setsockopt(struct stack *st, int fd, int level, int name, const void *val,
+				 unsigned int len);
+SYNACK_API int synack_getsockopt(struct stack *st, int fd, int level, int name, void *val, unsigned int *len);
+/* Readiness now, as poll(2) revents: POLLIN (accept ready / data / EOF),
+ * POLLOUT (connected), POLLERR, POLLHUP. -EBADF for a bad descriptor. */
+SYNACK_API int synack_poll(struct stack *st, int fd);
+/* The TCP state of a socket (TCP_ESTABLISHED = 1 ... as in Linux's
+ * tcp_states.h), or -EBADF. */
+SYNACK_API int synack_tcp_state(struct stack *st, int fd);
+/* "ESTABLISHED", "SYN_SENT", ... */
+SYNACK_API const char *synack_tcp_state_name(int state);
+
+/* ---------------------------------------------------------- MIB counters */
+
+/* Counters are named as nstat names them: "IpInReceives", "TcpActiveOpens",
+ * "TcpExtListenDrops", "IcmpInEchos". */
+SYNACK_API size_t synack_mib_count(void);
+SYNACK_API const char *synack_mib_name(size_t idx);
+SYNACK_API uint64_t synack_mib_get(const struct stack *st, size_t idx);
+/* By name; 0 for an unknown name (check with synack_mib_index). */
+SYNACK_API uint64_t synack_mib_value(const struct stack *st, const char *name);
+SYNACK_API int synack_mib_index(const char *name);
+/* Write the non-zero counters in nstat's format ("#kernel" header, then
+ * "Name value rate" lines). */
+SYNACK_API void synack_mib_print_nstat(const struct stack *st, FILE *f);
+
+/* ------------------------------------------------------------------ trace */
+
+enum synack_trace_kind {
+	SYNACK_TRACE_EVENT = 0,     /* a named event (Linux tracepoint or function) */
+	SYNACK_TRACE_FRAME_RX,      /* a frame the stack received (before checks) */
+	SYNACK_TRACE_FRAME_TX,      /* a frame the stack handed to the link */
+	SYNACK_TRACE_DROP,          /* a frame or packet dropped; text says why */
+};
+
+struct synack_trace_event {
+	uint64_t ts_ns;             /* stack clock */
+	enum synack_trace_kind kind;
+	const struct stack *stack;
+	const char *name;           /* e.g. "inet_sock_set_state", "arp_rcv", "net_dev_xmit" */
+	const char *text;           /* human-readable detail; never NULL */
+	const uint8_t *frame;       /* FRAME_*: the Ethernet frame */
+	size_t frame_len;
+};
+
+typedef void (*synack_trace_fn)(void *ctx, const struct synack_trace_event *ev);
+/* NULL fn disables tracing. */
+SYNACK_API void synack_trace_set_sink(struct stack *st, synack_trace_fn fn, void *ctx);
+
+/* Format an Ethernet frame in tcpdump's style, e.g.
+ * "IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64" or
+ * "ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28". Never reads
+ * past len; writes at most cap bytes (NUL-terminated). Returns strlen. */
+SYNACK_API size_t synack_format_frame(char *buf, size_t cap, const uint8_t *frame, size_t len);
+
+/* ----------------------------------------------------------------- utils */
+
+/* Parse "A.B.C.D/N" (N defaults to 32 without a slash). */
+SYNACK_API int synack_parse_cidr(const char *s, struct in_addr *addr, uint8_t *prefix_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,227 @@
+/* Packet buffers and the per-stack pool that recycles them. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/skb.h"
+
+void skb_pool_init(struct skb_pool *p, size_t max_cached)
+{
+	memset(p, 0, sizeof(*p));
+	INIT_LIST_HEAD(&p->free_skbs);
+	p->max_cached = max_cached;
+	p->free_data = calloc(max_cached ? max_cached : 1, sizeof(void *));
+	if (!p->free_data)
+		p->max_cached = 0;
+}
+
+size_t skb_pool_destroy(struct skb_pool *p)
+{
+	struct sk_buff *skb, *n;
+
+	list_for_each_entry_safe(skb, n, &p->free_skbs, list) {
+		list_del_init(&skb->list);
+		free(skb);
+	}
+	for (size_t i = 0; i < p->nfree_data; i++)
+		free(p->free_data[i]);
+	free(p->free_data);
+	p->free_data = NULL;
+	p->nfree_skbs = p->nfree_data = 0;
+	p->max_cached = 0; /* buffers freed later go straight back to malloc */
+	return p->live_skbs + p->live_data;
+}
+
+static struct sk_buff *skb_header_alloc(struct skb_pool *p)
+{
+	struct sk_buff *skb;
+
+	if (!list_empty(&p->free_skbs)) {
+		skb = list_first_entry(&p->free_skbs, struct sk_buff, list);
+		list_del_init(&skb->list);
+		p->nfree_skbs--;
+	} else {
+		skb = malloc(sizeof(*skb));
+		if (!skb)
+			return NULL;
+	}
+	memset(skb, 0, sizeof(*skb));
+	INIT_LIST_HEAD(&skb->list);
+	skb->pool = p;
+	skb->refcnt = 1;
+	p->live_skbs++;
+	return skb;
+}
+
+static void skb_header_free(struct sk_buff *skb)
+{
+	struct skb_pool *p = skb->pool;
+
+	p->live_skbs--;
+	if (p->nfree_skbs < p->max_cached) {
+		list_add(&skb->list, &p->free_skbs);
+		p->nfree_skbs++;
+	} else {
+		free(skb);
+	}
+}
+
+static struct skb_data *skb_data_alloc(struct skb_pool *p, uint32_t size)
+{
+	struct skb_data *d;
+
+	if (size <= SKB_POOL_DATA && p->nfree_data) {
+		d = p->free_data[--p->nfree_data];
+	} else {
+		uint32_t cap = size <= SKB_POOL_DATA ? SKB_POOL_DATA : size;
+		d = malloc(sizeof(*d) + cap);
+		if (!d)
+			return NULL;
+		d->size = cap;
+	}
+	d->refcnt = 1;
+	p->live_data++;
+	return d;
+}
+
+static void skb_data_put(struct skb_pool *p, struct skb_data *d)
+{
+	if (--d->refcnt > 0)
+		return;
+	p->live_data--;
+	if (d->size == SKB_POOL_DATA && p->nfree_data < p->max_cached)
+		p->free_data[p->nfree_data++] = d;
+	else
+		free(d);
+}
+
+struct sk_buff *skb_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size)
+{
+	struct sk_buff *skb;
+
+	if (size > UINT32_MAX - headroom)
+		return NULL;
+	skb = skb_header_alloc(p);
+	if (!skb)
+		return NULL;
+	skb->shinfo = skb_data_alloc(p, headroom + size);
+	if (!skb->shinfo) {
+		skb_header_free(skb);
+		return NULL;
+	}
+	skb->head = skb->shinfo->buf;
+	skb->data = skb->head + headroom;
+	return skb;
+}
+
+void kfree_skb(struct sk_buff *skb)
+{
+	if (!skb || --skb->refcnt > 0)
+		return;
+	skb_data_put(skb->pool, skb->shinfo);
+	skb_header_free(skb);
+}
+
+struct sk_buff *skb_clone(struct sk_buff *skb)
+{
+	struct sk_buff *n = skb_header_alloc(skb->pool);
+
+	if (!n)
+		return NULL;
+	struct skb_pool *pool = n->pool;
+	memcpy(n, skb, sizeof(*n));
+	INIT_LIST_HEAD(&n->list);
+	n->pool = pool;
+	n->refcnt = 1;
+	n->shinfo->refcnt++;
+	return n;
+}
+
+struct sk_buff *skb_copy(const struct sk_buff *skb)
+{
+	uint32_t headroom = skb_headroom(skb);
+	struct sk_buff *n = skb_alloc(skb->pool, headroom, skb->shinfo->size - headroom);
+
+	if (!n)
+		return NULL;
+	memcpy(n->head, skb->head, headroom + skb->len);
+	n->len = skb->len;
+	n->mac_header = skb->mac_header;
+	n->network_header = skb->network_header;
+	n->transport_header = skb->transport_header;
+	n->tstamp = skb->tstamp;
+	n->nexthop = skb->nexthop;
+	memcpy(n->cb, skb->cb, sizeof(n->cb));
+	return n;
+}
+
+uint8_t *skb_push(struct sk_buff *skb, uint32_t n)
+{
+	if (n > skb_headroom(skb))
+		return NULL;
+	skb->data -= n;
+	skb->len += n;
+	return skb->data;
+}
+
+uint8_t *skb_pull(struct sk_buff *skb, uint32_t n)
+{
+	if (n > skb->len)
+		return NULL;
+	skb->data += n;
+	skb->len -= n;
+	return skb->data;
+}
+
+uint8_t *skb_put(struct sk_buff *skb, uint32_t n)
+{
+	uint8_t *tail = skb_tail(skb);
+
+	if (n > skb_tailroom(skb))
+		return NULL;
+	skb->len += n;
+	return tail;
+}
+
+void skb_reserve(struct sk_buff *skb, uint32_t n)
+{
+	if (skb->len == 0 && n <= skb_tailroom(skb))
+		skb->data += n;
+}
+
+void skb_trim(struct sk_buff *skb, uint32_t len)
+{
+	if (skb->len > len)
+		skb->len = len;
+}
+
+void skb_queue_tail(struct sk_buff_head *q, struct sk_buff *skb)
+{
+	list_add_tail(&skb->list, &q->list);
+	q->qlen++;
+	q->bytes += skb->len;
+}
+
+void skb_unlink(struct sk_buff *skb, struct sk_buff_head *q)
+{
+	list_del_init(&skb->list);
+	q->qlen--;
+	q->bytes -= skb->len;
+}
+
+struct sk_buff *skb_dequeue(struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	if (list_empty(&q->list))
+		return NULL;
+	skb = list_first_entry(&q->list, struct sk_buff, list);
+	skb_unlink(skb, q);
+	return skb;
+}
+
+void skb_queue_purge(struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(q)) != NULL)
+		kfree_skb(skb);
+}

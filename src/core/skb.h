@@ -1,0 +1,99 @@
+/*
+ * Packet buffers, after Linux's sk_buff: a header (struct sk_buff) over a
+ * reference-counted data block with headroom for the lower layers' headers.
+ * Clones share the data block; a per-stack pool recycles both.
+ *
+ *   head          data            tail           end
+ *   |  headroom   |  len bytes    |  tailroom    |
+ */
+#ifndef SYNACK_CORE_SKB_H
+#define SYNACK_CORE_SKB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/list.h"
+
+/* Room for Ethernet + IPv4 + TCP with options, rounded up. */
+#define SKB_HEADROOM 128
+/* The pooled data block size: a full 1500-byte MTU frame plus headroom. */
+#define SKB_POOL_DATA 2048
+
+struct skb_data {
+	int refcnt;                 /* skbs pointing at this block */
+	uint32_t size;              /* bytes in buf */
+	uint8_t buf[];
+};
+
+struct skb_pool;
+
+struct sk_buff {
+	struct list_head list;      /* for whichever queue holds it */
+	struct skb_pool *pool;
+	struct skb_data *shinfo;
+	uint8_t *head, *data;
+	uint32_t len;               /* bytes from data */
+	int refcnt;                 /* holders of this header */
+	uint16_t mac_header, network_header, transport_header; /* offsets from head */
+	uint64_t tstamp;            /* ns: arrival, or when queued for transmit */
+	uint32_t nexthop;           /* network byte order, for neighbour output */
+	uint8_t cb[48];             /* per-layer scratch, like Linux's skb->cb */
+};
+
+struct skb_pool {
+	struct list_head free_skbs;     /* cached headers (linked via list) */
+	void **free_data;               /* cached SKB_POOL_DATA blocks */
+	size_t nfree_skbs, nfree_data;
+	size_t max_cached;              /* per kind */
+	size_t live_skbs, live_data;    /* outstanding: 0 at teardown means no leak */
+};
+
+void skb_pool_init(struct skb_pool *p, size_t max_cached);
+/* Frees the cache; live buffers are a leak and are reported by the return value. */
+size_t skb_pool_destroy(struct skb_pool *p);
+
+/* A buffer with headroom bytes reserved and room for size bytes after them.
+ * NULL on allocation failure. */
+struct sk_buff *skb_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size);
+/* Drop one reference (NULL is fine). */
+void kfree_skb(struct sk_buff *skb);
+static inline struct sk_buff *skb_get(struct sk_buff *skb) { skb->refcnt++; return skb; }
+/* A new header sharing skb's data. */
+struct sk_buff *skb_clone(struct sk_buff *skb);
+/* A private copy of header and data (same headroom). */
+struct sk_buff *skb_copy(const struct sk_buff *skb);
+static inline bool skb_cloned(const struct sk_buff *skb) { return skb->shinfo->refcnt > 1; }
+
+static inline uint8_t *skb_end(const struct sk_buff *skb) { return skb->head + skb->shinfo->size; }
+static inline uint8_t *skb_tail(const struct sk_buff *skb) { return skb->data + skb->len; }
+static inline uint32_t skb_headroom(const struct sk_buff *skb) { return (uint32_t)(skb->data - skb->head); }
+static inline uint32_t skb_tailroom(const struct sk_buff *skb) { return (uint32_t)(skb_end(skb) - skb_tail(skb)); }
+
+/* These return NULL (and change nothing) instead of overrunning. */
+uint8_t *skb_push(struct sk_buff *skb, uint32_t n);   /* grow at the front */
+uint8_t *skb_pull(struct sk_buff *skb, uint32_t n);   /* strip from the front */
+uint8_t *skb_put(struct sk_buff *skb, uint32_t n);    /* grow at the end; returns old tail */
+void skb_reserve(struct sk_buff *skb, uint32_t n);    /* only on an empty buffer */
+void skb_trim(struct sk_buff *skb, uint32_t len);     /* shrink to len if longer */
+/* True when at least n bytes follow data (validate before reading a header). */
+static inline bool pskb_may_pull(const struct sk_buff *skb, uint32_t n) { return skb->len >= n; }
+
+static inline void skb_reset_mac_header(struct sk_buff *skb) { skb->mac_header = (uint16_t)(skb->data - skb->head); }
+static inline void skb_reset_network_header(struct sk_buff *skb) { skb->network_header = (uint16_t)(skb->data - skb->head); }
+static inline void skb_reset_transport_header(struct sk_buff *skb) { skb->transport_header = (uint16_t)(skb->data - skb->head); }
+static inline uint8_t *skb_mac_header(const struct sk_buff *skb) { return skb->head + skb->mac_header; }
+static inline uint8_t *skb_network_header(const struct sk_buff *skb) { return skb->head + skb->network_header; }
+static inline uint8_t *skb_transport_header(const struct sk_buff *skb) { return skb->head + skb->transport_header; }
+
+/* A FIFO of skbs (linked through skb->list). */
+struct sk_buff_head {
+	struct list_head list;
+	uint32_t qlen;
+	uint64_t bytes;             /* sum of len */
+};
+static inline void skb_queue_head_init(struct sk_buff_head *q) { INIT_LIST_HEAD(&q->list); q->qlen = 0; q->bytes = 0; }
+void skb_queue_tail(struct sk_buff_head *q, struct sk_buff *skb);
+struct sk_buff *skb_dequeue(struct sk_buff_head *q);
+void skb_unlink(struct sk_buff *skb, struct sk_buff_head *q);
+void skb_queue_purge(struct sk_buff_head *q);
+
+#endif

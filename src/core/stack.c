@@ -1,0 +1,290 @@
+/* The stack object: creation, the interface, and the poll loop that moves
+ * frames up from the link and runs the timers. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/stack.h"
+#include "core/trace.h"
+#include "net/arp.h"
+#include "net/eth.h"
+#include "net/icmp.h"
+#include "net/ip.h"
+#include "net/proto.h"
+
+#define SKB_POOL_CACHE 1024
+/* Frames taken from the link in one poll, so timers are never starved. */
+#define POLL_BUDGET 256
+
+int synack_stack_new(const struct synack_stack_config *cfg, struct stack **out)
+{
+	struct stack *st;
+	int err;
+
+	if (!cfg || !cfg->clock || !out)
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->name, sizeof(st->name), "%s", cfg->name ? cfg->name : "stack");
+	st->clock = cfg->clock;
+	if (cfg->seeded) {
+		secrets_init_seeded(&st->secrets, &st->rng, cfg->seed);
+	} else {
+		err = secrets_init_random(&st->secrets, &st->rng);
+		if (err < 0) {
+			free(st);
+			return err;
+		}
+	}
+	timer_wheel_init(&st->timers, stack_now(st));
+	skb_pool_init(&st->skb_pool, SKB_POOL_CACHE);
+	sysctls_init_defaults(&st->sysctl);
+	arp_init(st);
+	ip_init(st);
+	icmp_init(st);
+	tcp_v4_init(st);
+	*out = st;
+	return 0;
+}
+
+void synack_stack_free(struct stack *st)
+{
+	if (!st)
+		return;
+	tcp_v4_destroy(st);
+	arp_destroy(st);
+	ip_destroy(st);
+	timer_wheel_destroy(&st->timers);
+	skb_pool_destroy(&st->skb_pool);
+	free(st);
+}
+
+const char *synack_stack_name(const struct stack *st) { return st ? st->name : NULL; }
+
+static uint32_t prefix_to_mask(uint8_t prefix_len)
+{
+	return prefix_len ? htonl(~0u << (32 - prefix_len)) : 0;
+}
+
+static int if_config_check(const struct synack_link *l, const struct synack_if_config *cfg)
+{
+	uint32_t mask;
+
+	if (!l || !l->ops || !l->ops->send || !l->ops->recv || !cfg || cfg->prefix_len > 32)
+		return -EINVAL;
+	if (cfg->addr.s_addr == 0 || cfg->addr.s_addr == INADDR_BROADCAST)
+		return -EINVAL;
+	mask = prefix_to_mask(cfg->prefix_len);
+	/* Like Linux's fib_check_nh: the gateway must be on-link. */
+	if (cfg->gateway.s_addr && ((cfg->gateway.s_addr ^ cfg->addr.s_addr) & mask))
+		return -ENETUNREACH;
+	return 0;
+}
+
+int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if_config *cfg)
+{
+	char addr[INET_ADDRSTRLEN];
+	int err;
+
+	if (!st)
+		return -EINVAL;
+	if (st->dev.up)
+		return -EBUSY;
+	err = if_config_check(l, cfg);
+	if (err)
+		return err;
+	st->dev.link = l;
+	memcpy(st->dev.mac, l->mac, sizeof(st->dev.mac));
+	st->dev.mtu = l->mtu ? l->mtu : 1500;
+	st->dev.addr = cfg->addr.s_addr;
+	st->dev.prefix_len = cfg->prefix_len;
+	st->dev.mask = prefix_to_mask(cfg->prefix_len);
+	st->dev.gateway = cfg->gateway.s_addr;
+	st->dev.up = true;
+	inet_ntop(AF_INET, &cfg->addr, addr, sizeof(addr));
+	trace_event(st, "netdev_up", "%s %s/%u mtu %u mac %02x:%02x:%02x:%02x:%02x:%02x", l->ops->kind, addr,
+		    cfg->prefix_len, st->dev.mtu, l->mac[0], l->mac[1], l->mac[2], l->mac[3], l->mac[4],
+		    l->mac[5]);
+	arp_send_gratuitous(st);
+	return 0;
+}
+
+int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len)
+{
+	struct synack_link *l = st->dev.link;
+	int err;
+
+	if (!st->dev.up || !l) {
+		MIB_INC(st, LinkTxErrors);
+		return -ENETDOWN;
+	}
+	trace_frame(st, SYNACK_TRACE_FRAME_TX, frame, len);
+	err = l->ops->send(l, frame, len);
+	if (err < 0) {
+		MIB_INC(st, LinkTxErrors);
+		return err;
+	}
+	MIB_INC(st, LinkTxFrames);
+	return 0;
+}
+
+/* Take one frame from the link into a fresh skb: 1 if one came, 0 if none. */
+static int dev_rx_one(struct stack *st)
+{
+	struct synack_link *l = st->dev.link;
+	uint32_t cap = st->dev.mtu + ETH_HLEN;
+	struct sk_buff *skb = skb_alloc(&st->skb_pool, SKB_HEADROOM, cap);
+	int n;
+
+	if (!skb)
+		return -ENOMEM;
+	n = l->ops->recv(l, skb->data, cap);
+	if (n <= 0) {
+		kfree_skb(skb);
+		if (n == 0 || n == -EAGAIN)
+			return 0;
+		MIB_INC(st, LinkRxErrors);
+		return n;
+	}
+	skb_put(skb, (uint32_t)n);
+	skb->tstamp = stack_now(st);
+	MIB_INC(st, LinkRxFrames);
+	trace_frame(st, SYNACK_TRACE_FRAME_RX, skb->data, skb->len);
+	eth_rcv(st, skb);
+	return 1;
+}
+
+int synack_stack_poll(struct stack *st)
+{
+	int done = 0, n;
+
+	if (!st)
+		return -EINVAL;
+	while (st->dev.up && done < POLL_BUDGET && (n = dev_rx_one(st)) > 0)
+		done++;
+	done += timer_wheel_run(st, &st->timers, stack_now(st));
+	return done;
+}
+
+uint64_t synack_stack_next_deadline(struct stack *st)
+{
+	uint64_t next;
+	struct synack_link *l;
+
+	if (!st)
+		return SYNACK_NEVER;
+	next = timer_wheel_next(&st->timers);
+	l = st->dev.link;
+	if (st->dev.up && l->ops->next_deadline) {
+		uint64_t ln = l->ops->next_deadline(l);
+		if (ln < next)
+			next = ln;
+	}
+	return next;
+}
+
+int synack_stack_wait_fd(struct stack *st)
+{
+	struct synack_link *l = st ? st->dev.link : NULL;
+
+	return l && l->ops->wait_fd ? l->ops->wait_fd(l) : -1;
+}
+
+static int poll_all(struct stack *const *stacks, size_t n)
+{
+	int work = 0, r;
+
+	for (size_t i = 0; i < n; i++)
+		while ((r = synack_stack_poll(stacks[i])) > 0)
+			work += r;
+	return work;
+}
+
+static uint64_t earliest_deadline(struct stack *const *stacks, size_t n)
+{
+	uint64_t next = SYNACK_NEVER;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t d = synack_stack_next_deadline(stacks[i]);
+		if (d < next)
+			next = d;
+	}
+	return next;
+}
+
+int synack_run_virtual(struct synack_clock *clk, struct stack *const *stacks, size_t n, uint64_t until_ns)
+{
+	int steps = 0;
+
+	if (!clk || !clk->is_virtual || (n && !stacks))
+		return -EINVAL;
+	for (;;) {
+		int work = poll_all(stacks, n);
+		uint64_t now = clock_now(clk), next = earliest_deadline(stacks, n);
+
+		/* A deadline that stays in the past after a round without work
+		 * would spin: step one jiffy instead. */
+		if (next <= now && !work)
+			next = now + NSEC_PER_MSEC;
+		if (next > until_ns)
+			break;
+		if (next > now) {
+			clk->vnow = next;
+			steps++;
+		}
+	}
+	if (until_ns > clk->vnow)
+		clk->vnow = until_ns;
+	return steps;
+}
+
+int synack_ping_send(struct stack *st, struct in_addr dst, uint16_t id, uint16_t seq, const void *payload,
+		     size_t len)
+{
+	if (!st || (len && !payload))
+		return -EINVAL;
+	if (!st->dev.up)
+		return -ENETDOWN;
+	if (len > 65535 - 20 - 8)
+		return -EMSGSIZE;
+	return icmp_send_echo(st, dst.s_addr, id, seq, payload, len);
+}
+
+void synack_ping_set_handler(struct stack *st, synack_echo_fn fn, void *ctx)
+{
+	if (!st)
+		return;
+	st->echo_fn = fn;
+	st->echo_ctx = ctx;
+}
+
+int synack_parse_cidr(const char *s, struct in_addr *addr, uint8_t *prefix_len)
+{
+	char buf[INET_ADDRSTRLEN];
+	const char *slash;
+	size_t alen;
+	long plen = 32;
+
+	if (!s || !addr || !prefix_len)
+		return -EINVAL;
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : strlen(s);
+	if (alen == 0 || alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, addr) != 1)
+		return -EINVAL;
+	if (slash) {
+		char *end;
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		plen = strtol(slash + 1, &end, 10);
+		if (*end || plen > 32)
+			return -EINVAL;
+	}
+	*prefix_len = (uint8_t)plen;
+	return 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * struct stack: all of one stack's state. Nothing in synack is global; two
+ * stacks in one process share nothing (the sim wire joins them for tests).
+ */
+#ifndef SYNACK_CORE_STACK_H
+#define SYNACK_CORE_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "synack/synack.h"
+#include "core/clock.h"
+#include "core/mib.h"
+#include "core/siphash.h"
+#include "core/skb.h"
+#include "core/sysctl.h"
+#include "core/timer.h"
+#include "net/arp.h"
+#include "net/icmp.h"
+#include "net/ip.h"
+#include "tcp/tcp.h"
+
+/* The one interface (Linux: net_device + in_device). */
+struct netif {
+	struct synack_link *link;   /* not owned */
+	bool up;
+	uint8_t mac[6];
+	uint32_t mtu;
+	uint32_t addr;              /* network byte order */
+	uint32_t mask;
+	uint32_t gateway;           /* 0: none */
+	uint8_t prefix_len;
+};
+
+struct stack {
+	char name[32];
+	struct synack_clock *clock;
+	struct timer_wheel timers;
+	struct skb_pool skb_pool;
+	struct prng rng;
+	struct stack_secrets secrets;
+	struct sysctls sysctl;
+	uint64_t mib[MIB_MAX];
+
+	synack_trace_fn trace_fn;
+	void *trace_ctx;
+
+	struct netif dev;
+	struct neigh_table arp;
+	struct ipfrag_state frags;
+	struct ip_ident ident;
+	struct icmp_state icmp;
+	ip_proto_handler ipprot[256];
+	struct tcp_state_all tcp;
+
+	synack_echo_fn echo_fn;
+	void *echo_ctx;
+};
+
+uint64_t clock_now(const struct synack_clock *clk);
+/* The stack's time in ns. */
+static inline uint64_t stack_now(const struct stack *st) { return clock_now(st->clock); }
+/* The stack's time in jiffies (ms), as Linux's tcp_jiffies32/tcp_time_stamp. */
+static inline uint32_t stack_jiffies(const struct stack *st) { return (uint32_t)(stack_now(st) / 1000000ULL); }
+static inline bool trace_enabled(const struct stack *st) { return st->trace_fn != NULL; }
+
+/* Hand a frame to the link (traces it and counts it). Does not consume. */
+int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * Timers on a hierarchical timing wheel: O(1) arm and cancel, a million
+ * pending timers are fine. Resolution is one jiffy = 1 ms (Linux HZ=1000);
+ * an expiry is rounded up to the next whole millisecond. Timers due in the
+ * same jiffy fire in the order they were armed; earlier jiffies fire first.
+ * A callback may arm or cancel any timer, itself included.
+ */
+#ifndef SYNACK_CORE_TIMER_H
+#define SYNACK_CORE_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/list.h"
+
+struct stack;
+struct timer;
+typedef void (*timer_fn)(struct stack *st, struct timer *t);
+
+struct timer {
+	struct list_head entry;     /* self-linked when not pending */
+	uint64_t expires;           /* jiffy (ms) at which it fires */
+	timer_fn fn;
+	uint16_t where;             /* list holding it: a slot, the due or far list */
+};
+
+/*
+ * Level L holds timers whose expiry first differs from the wheel's "now" in
+ * the L-th group of TW_BITS bits, in the slot named by that group. As now
+ * advances, a slot is re-sorted into lower levels when now enters its range,
+ * so every timer due in one jiffy sits in a single list in arming order.
+ */
+#define TW_LEVELS 4
+#define TW_BITS 8
+#define TW_SLOTS (1u << TW_BITS)
+
+struct timer_wheel {
+	uint64_t now;               /* the jiffy processed last */
+	size_t pending;             /* armed timers */
+	struct list_head slots[TW_LEVELS][TW_SLOTS];
+	uint64_t occupied[TW_LEVELS][TW_SLOTS / 64]; /* bitmap of non-empty slots */
+	uint64_t slot_min[TW_LEVELS][TW_SLOTS]; /* lower bound of each slot's expiries */
+	struct list_head due;       /* expiry <= now: fire on this run */
+	uint64_t due_min;           /* lower bound of the due timers' expiries */
+	struct list_head far;       /* beyond the top level's reach */
+	uint64_t far_min;           /* lower bound of the far timers' expiries */
+};
+
+void timer_wheel_init(struct timer_wheel *w, uint64_t now_ns);
+/* Forget every pending timer (they are left self-linked). */
+void timer_wheel_destroy(struct timer_wheel *w);
+
+void timer_setup(struct timer *t, timer_fn fn);
+/* Arm, or re-arm, t to fire at expires_ns (stack clock). */
+void mod_timer(struct stack *st, struct timer *t, uint64_t expires_ns);
+/* Disarm; returns whether t was pending. */
+bool del_timer(struct stack *st, struct timer *t);
+static inline bool timer_pending(const struct timer *t) { return !list_empty(&t->entry); }
+
+/* Fire every timer due at or before now_ns; returns how many fired. */
+int timer_wheel_run(struct stack *st, struct timer_wheel *w, uint64_t now_ns);
+/* The earliest time (ns) any pending timer may be due, or UINT64_MAX. Never
+ * later than the real earliest expiry; exact unless timers were cancelled,
+ * when it may be earlier (the caller then simply runs the wheel and asks
+ * again). */
+uint64_t timer_wheel_next(const struct timer_wheel *w);
+
+#endif

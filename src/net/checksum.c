@@ -1,0 +1,101 @@
+/*
+ * The Internet checksum. One's-complement addition does not care about byte
+ * order as long as both halves of every word are swapped alike, so the
+ * buffer is summed in native-order 64-bit chunks and the folded result is
+ * swapped to big-endian word order once at the end (RFC 1071, section 2).
+ */
+#include "net/checksum.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+/* a + b with the carry out of bit 63 added back in (end-around carry). */
+static uint64_t add_carry64(uint64_t a, uint64_t b)
+{
+	uint64_t r = a + b;
+
+	return r + (r < b);
+}
+
+static uint16_t fold64_to_16(uint64_t sum)
+{
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Sum of the buffer's 16-bit words in native byte order, unfolded. */
+static uint64_t sum_native(const uint8_t *p, size_t len)
+{
+	uint64_t sum = 0;
+	uint64_t carries = 0;
+	uint64_t v;
+
+	/* Four independent adds per iteration; carries are counted rather
+	 * than folded in at once so the additions do not chain. */
+	while (len >= 32) {
+		uint64_t a = load64(p), b = load64(p + 8), c = load64(p + 16), d = load64(p + 24);
+
+		sum += a;
+		carries += sum < a;
+		sum += b;
+		carries += sum < b;
+		sum += c;
+		carries += sum < c;
+		sum += d;
+		carries += sum < d;
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		v = load64(p);
+		sum += v;
+		carries += sum < v;
+		p += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		/* Zero padding puts an odd last byte at an even offset: the
+		 * first (high, in network order) byte of its word. */
+		uint8_t tail[8] = { 0 };
+
+		memcpy(tail, p, len);
+		v = load64(tail);
+		sum += v;
+		carries += sum < v;
+	}
+	return add_carry64(sum, carries);
+}
+
+uint64_t csum_partial(const void *buf, size_t len, uint64_t sum)
+{
+	uint16_t folded = fold64_to_16(sum_native(buf, len));
+
+	/* ntohs turns native-order word sums into network-order word sums. */
+	return add_carry64(sum, ntohs(folded));
+}
+
+uint16_t csum_fold(uint64_t sum)
+{
+	return (uint16_t)~fold64_to_16(sum);
+}
+
+uint64_t csum_tcpudp_nofold(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_t proto, uint64_t sum)
+{
+	/* Adding a 32-bit value equals adding its two 16-bit halves, since
+	 * 2^16 is 1 modulo 2^16 - 1. */
+	sum = add_carry64(sum, ntohl(saddr));
+	sum = add_carry64(sum, ntohl(daddr));
+	sum = add_carry64(sum, len);
+	return add_carry64(sum, proto);
+}

@@ -1,0 +1,78 @@
+/* Shared pieces of the synack command-line tool (private to tools/synack). */
+#ifndef SYNACK_TOOLS_CLI_H
+#define SYNACK_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include "synack/synack.h"
+
+/* Exit codes: 0 success, 1 runtime failure, 2 bad usage (as getopt tools do). */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+struct cli_command {
+	const char *name;
+	int (*run)(const struct cli_command *cmd, int argc, char **argv); /* argv[0] is the name */
+	const char *summary;    /* one line for `synack --help` */
+	const char *usage;      /* the full help text for `synack NAME --help` */
+};
+
+/* Each command defines one of these in its cmd_NAME.c; main.c lists them. */
+extern const struct cli_command cli_cmd_demo;
+extern const struct cli_command cli_cmd_up;
+
+/* Print "synack NAME: <msg>" and the command's usage to stderr; returns 2. */
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_print_usage(const struct cli_command *cmd, FILE *f);
+bool cli_is_help(const char *arg);
+
+/*
+ * Walks argv one option at a time. Accepts "--name value" and "--name=value".
+ * cli_opt_next() returns false at the end; cli_opt_value() fetches the value
+ * of the current option (false, with a usage error printed, when missing).
+ */
+struct cli_opts {
+	const struct cli_command *cmd;
+	int argc;
+	char **argv;
+	int i;
+	const char *name;       /* the current option, without any "=value" */
+	const char *inline_val; /* the part after '=', or NULL */
+	char namebuf[64];
+};
+
+void cli_opts_init(struct cli_opts *o, const struct cli_command *cmd, int argc, char **argv);
+bool cli_opt_next(struct cli_opts *o);
+bool cli_opt_is(const struct cli_opts *o, const char *name);
+bool cli_opt_value(struct cli_opts *o, const char **val);
+/* Typed values; each prints a usage error and returns false when invalid. */
+bool cli_opt_u64(struct cli_opts *o, uint64_t min, uint64_t max, uint64_t *out);
+bool cli_opt_double(struct cli_opts *o, double min, double max, double *out);
+/* Print "unknown option" (or "unexpected argument") and return 2. */
+int cli_opt_unknown(const struct cli_opts *o);
+
+/* The interface options several commands share. */
+struct cli_net_opts {
+	const char *tap;
+	const char *addr_text;
+	struct in_addr addr;
+	uint8_t prefix_len;
+	struct in_addr gw;
+	uint32_t mtu;
+	const char *pcap;
+};
+
+/* 1: the current option was one of --tap/--addr/--gw/--mtu/--pcap and was
+ * consumed; 0: not one of them; -1: invalid (usage error printed). */
+int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net);
+
+/* Trace sink printing events as timestamped, tcpdump-like lines to ctx (a FILE *). */
+void cli_trace_print(void *ctx, const struct synack_trace_event *ev);
+void cli_format_mac(char out[18], const uint8_t mac[6]);
+const char *cli_errstr(int neg_errno);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * Helpers every command shares: option walking, the interface options,
+ * usage errors and the trace printer. (Named cmd_*.c so the build picks it
+ * up with the commands; it defines no command itself.)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+void cli_print_usage(const struct cli_command *cmd, FILE *f)
+{
+	fputs(cmd->usage, f);
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "synack %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cli_print_usage(cmd, stderr);
+	return CLI_EXIT_USAGE;
+}
+
+bool cli_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+const char *cli_errstr(int neg_errno)
+{
+	return strerror(neg_errno < 0 ? -neg_errno : neg_errno);
+}
+
+void cli_format_mac(char out[18], const uint8_t mac[6])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* ------------------------------------------------------------ options */
+
+void cli_opts_init(struct cli_opts *o, const struct cli_command *cmd, int argc, char **argv)
+{
+	memset(o, 0, sizeof(*o));
+	o->cmd = cmd;
+	o->argc = argc;
+	o->argv = argv;
+	o->i = 0;   /* argv[0] is the command name */
+}
+
+bool cli_opt_next(struct cli_opts *o)
+{
+	if (++o->i >= o->argc)
+		return false;
+	const char *arg = o->argv[o->i];
+	const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	if (n >= sizeof(o->namebuf))
+		n = sizeof(o->namebuf) - 1;
+	memcpy(o->namebuf, arg, n);
+	o->namebuf[n] = '\0';
+	o->name = o->namebuf;
+	o->inline_val = eq ? eq + 1 : NULL;
+	return true;
+}
+
+bool cli_opt_is(const struct cli_opts *o, const char *name)
+{
+	return strcmp(o->name, name) == 0;
+}
+
+bool cli_opt_value(struct cli_opts *o, const char **val)
+{
+	if (o->inline_val) {
+		*val = o->inline_val;
+		return true;
+	}
+	if (o->i + 1 >= o->argc) {
+		cli_usage_error(o->cmd, "option %s needs a value", o->name);
+		return false;
+	}
+	*val = o->argv[++o->i];
+	return true;
+}
+
+bool cli_opt_u64(struct cli_opts *o, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *s;
+	if (!cli_opt_value(o, &s))
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		cli_usage_error(o->cmd, "%s: '%s' is not a number in %" PRIu64 "..%" PRIu64, o->name, s, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool cli_opt_double(struct cli_opts *o, double min, double max, double *out)
+{
+	const char *s;
+	if (!cli_opt_value(o, &s))
+		return false;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		cli_usage_error(o->cmd, "%s: '%s' is not a number in %g..%g", o->name, s, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int cli_opt_unknown(const struct cli_opts *o)
+{
+	const char *arg = o->argv[o->i];
+	if (arg[0] == '-')
+		return cli_usage_error(o->cmd, "unknown option '%s'", o->name);
+	return cli_usage_error(o->cmd, "unexpected argument '%s'", arg);
+}
+
+static bool parse_addr_opt(struct cli_opts *o, struct cli_net_opts *net)
+{
+	const char *s;
+	if (!cli_opt_value(o, &s))
+		return false;
+	if (synack_parse_cidr(s, &net->addr, &net->prefix_len) < 0) {
+		cli_usage_error(o->cmd, "--addr: '%s' is not A.B.C.D/N", s);
+		return false;
+	}
+	net->addr_text = s;
+	return true;
+}
+
+static bool parse_gw_opt(struct cli_opts *o, struct cli_net_opts *net)
+{
+	const char *s;
+	if (!cli_opt_value(o, &s))
+		return false;
+	if (inet_pton(AF_INET, s, &net->gw) != 1) {
+		cli_usage_error(o->cmd, "--gw: '%s' is not an IPv4 address", s);
+		return false;
+	}
+	return true;
+}
+
+int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net)
+{
+	bool ok;
+	uint64_t v;
+	if (cli_opt_is(o, "--tap"))
+		ok = cli_opt_value(o, &net->tap);
+	else if (cli_opt_is(o, "--addr"))
+		ok = parse_addr_opt(o, net);
+	else if (cli_opt_is(o, "--gw"))
+		ok = parse_gw_opt(o, net);
+	else if (cli_opt_is(o, "--pcap"))
+		ok = cli_opt_value(o, &net->pcap);
+	else if (cli_opt_is(o, "--mtu")) {
+		ok = cli_opt_u64(o, 68, 65521, &v);
+		net->mtu = (uint32_t)v;
+	} else
+		return 0;
+	return ok ? 1 : -1;
+}
+
+/* -------------------------------------------------------------- trace */
+
+static void print_ts(FILE *f, uint64_t ns)
+{
+	fprintf(f, "%3" PRIu64 ".%06" PRIu64 " ", ns / 1000000000u, ns / 1000u % 1000000u);
+}
+
+void cli_trace_print(void *ctx, const struct synack_trace_event *ev)
+{
+	FILE *f = ctx;
+	const char *who = synack_stack_name(ev->stack);
+	char line[512];
+
+	print_ts(f, ev->ts_ns);
+	fprintf(f, "%-6s ", who ? who : "?");
+	switch (ev->kind) {
+	case SYNACK_TRACE_FRAME_TX:
+	case SYNACK_TRACE_FRAME_RX:
+		synack_format_frame(line, sizeof(line), ev->frame, ev->frame_len);
+		fprintf(f, "%c %s\n", ev->kind == SYNACK_TRACE_FRAME_TX ? '>' : '<', line);
+		break;
+	case SYNACK_TRACE_DROP:
+		fprintf(f, "! drop %s: %s\n", ev->name ? ev->name : "?", ev->text ? ev->text : "");
+		break;
+	default:
+		fprintf(f, "  %s: %s\n", ev->name ? ev->name : "?", ev->text ? ev->text : "");
+		break;
+	}
+}
