@@ -36,7 +36,7 @@ struct sk_buff {
 	uint16_t mac_header, network_header, transport_header; /* offsets from head */
 	uint64_t tstamp;            /* ns: arrival, or when queued for transmit */
 	uint32_t nexthop;           /* network byte order, for neighbour output */
-	uint8_t cb[48];             /* per-layer scratch, like Linux's skb->cb */
+	uint8_t cb[48] __attribute__((aligned(8))); /* per-layer scratch, like Linux's skb->cb */
 };
 
 struct skb_pool {

@@ -50,6 +50,7 @@ struct stack {
 	struct ip_ident ident;
 	struct icmp_state icmp;
 	ip_proto_handler ipprot[256];
+	ip_err_handler ipprot_err[256];
 	struct tcp_state_all tcp;
 
 	synack_echo_fn echo_fn;

@@ -330,18 +330,23 @@ static void icmp_echo_reply(struct stack *st, struct sk_buff *skb)
 	st->echo_fn(st->echo_ctx, &r);
 }
 
-/* Errors about our packets (Linux: icmp_unreach). The quoted header must
- * be there; with no transport error handlers yet, nothing else happens. */
+/* Errors about our packets (Linux: icmp_unreach + icmp_socket_deliver):
+ * the quoted header must be there; its protocol's error handler decides. */
 static bool icmp_unreach(struct stack *st, struct sk_buff *skb)
 {
 	const struct iphdr *inner;
+	const struct icmphdr *h = (const struct icmphdr *)skb->data;
+	ip_err_handler fn;
 
 	if (!pskb_may_pull(skb, ICMP_HLEN + IP_HLEN))
 		return false;
 	inner = (const struct iphdr *)(skb->data + ICMP_HLEN);
-	if (ip_hdr_ihl(inner) < 5)
+	if (ip_hdr_ihl(inner) < 5 || skb->len < ICMP_HLEN + ip_hdr_ihl(inner) * 4u + 8)
 		return false;
-	trace_event(st, "icmp_unreach", "type %u code %u", skb->data[0], skb->data[1]);
+	trace_event(st, "icmp_unreach", "type %u code %u", h->type, h->code);
+	fn = st->ipprot_err[inner->protocol];
+	if (fn)
+		fn(st, skb->data + ICMP_HLEN, skb->len - ICMP_HLEN, h->type, h->code, ntohl(h->un.gateway));
 	return true;
 }
 

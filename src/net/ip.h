@@ -3,6 +3,7 @@
 #define SYNACK_NET_IP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "core/list.h"
 #include "core/timer.h"
@@ -74,6 +75,12 @@ bool ip_is_broadcast(const struct stack *st, uint32_t addr);
 typedef void (*ip_proto_handler)(struct stack *st, struct sk_buff *skb);
 /* Register a handler for an IP protocol number (TCP registers itself). */
 void ip_register_protocol(struct stack *st, uint8_t proto, ip_proto_handler fn);
+/* An ICMP error about one of our packets, for its transport protocol:
+ * quoted points at the quoted IP header, len bytes are valid (at least the
+ * quoted IP header; the protocol checks it has the 8 bytes it needs). */
+typedef void (*ip_err_handler)(struct stack *st, const uint8_t *quoted, size_t len, uint8_t type, uint8_t code,
+			       uint32_t info);
+void ip_register_err_handler(struct stack *st, uint8_t proto, ip_err_handler fn);
 
 /* The IP ID for a packet without a socket-owned counter: Linux's
  * __ip_select_ident (hashed per-destination buckets, perturbed by idle

@@ -39,6 +39,8 @@ void ip_register_protocol(struct stack *st, uint8_t proto, ip_proto_handler fn)
 	st->ipprot[proto] = fn;
 }
 
+void ip_register_err_handler(struct stack *st, uint8_t proto, ip_err_handler fn) { st->ipprot_err[proto] = fn; }
+
 void ip_send_check(void *hdr)
 {
 	struct iphdr *iph = hdr;

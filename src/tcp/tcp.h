@@ -116,7 +116,8 @@ struct request_sock {
 	uint32_t ts_recent, ts_off;
 	uint32_t snt_tsval_first, snt_tsval_last;
 	uint32_t rsk_rcv_wnd, rsk_window_clamp;
-	uint16_t mss;
+	uint16_t mss;               /* the peer's MSS (mss_clamp of the SYN) */
+	uint16_t mss_adv;           /* the MSS our SYN-ACK advertises */
 	uint8_t snd_wscale, rcv_wscale;
 	bool tstamp_ok, sack_ok, wscale_ok, ecn_ok;
 	bool acked;                 /* TCP_DEFER_ACCEPT / overflow: the ACK came */
@@ -180,6 +181,9 @@ struct sock {
 	struct tcp_options_received rx_opt;
 	uint64_t retrans_stamp;         /* ms (stack_jiffies) of the first (re)transmission, 0 if none */
 	uint32_t total_retrans, total_rto;
+	uint64_t bytes_acked;
+	bool dsack;                     /* a D-SACK block is owed (RFC 2883) */
+	uint32_t dsack_start, dsack_end;
 	uint32_t snd_cwnd;
 	uint32_t inet_id;
 	bool nodelay, quickack_off;     /* TCP_QUICKACK=0 sets pingpong */
@@ -244,6 +248,10 @@ void inet_listen_unhash(struct sock *sk);
 int inet_csk_get_port(struct sock *sk, uint16_t port); /* bind; 0 = pick one */
 void inet_put_port(struct sock *sk);
 int inet_hash_connect(struct sock *sk);                 /* ephemeral port + ehash */
+void inet_unhash(struct sock *sk);
+/* The child of a passive open shares its listener's port (bind bucket). */
+int __inet_inherit_port(const struct sock *listener, struct sock *child);
+void inet_hashinfo_destroy(struct stack *st);
 
 /* ---- secure_seq.c ---- */
 uint32_t secure_tcp_seq(struct stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport);
@@ -277,6 +285,8 @@ struct tcp_out_options {
 	uint16_t mss_val;
 	uint8_t ws_val;
 	uint32_t tsval, tsecr;
+	uint8_t num_sack_blocks;    /* SACK/D-SACK blocks (at most 4; 3 with TS) */
+	uint32_t sack_blocks[4][2];
 };
 int tcp_options_size(const struct tcp_out_options *o);
 /* Writes the options (a multiple of 4 bytes) and returns their size. */
@@ -291,7 +301,15 @@ void tcp_send_challenge_ack(struct sock *sk);
 /* Build and send one segment from sk with the given flags. */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32_t seq);
 uint16_t tcp_current_mss(struct sock *sk);
+uint16_t tcp_mss_clamp(const struct sock *sk, uint16_t mss);
+void tcp_sync_mss(struct sock *sk, uint32_t pmtu);
+void tcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);
+int tcp_retransmit_skb(struct sock *sk);
+void tcp_init_buffer_space(struct sock *sk);
 uint32_t tcp_select_window(struct sock *sk);
+
+/* ---- ICMP errors (tcp_v4_err) ---- */
+void tcp_v4_err(struct stack *st, const uint8_t *quoted, size_t len, uint8_t type, uint8_t code, uint32_t info);
 
 /* ---- tcp_minisocks.c ---- */
 struct sock *tcp_check_req(struct request_sock *req, struct sk_buff *skb);
@@ -315,6 +333,8 @@ void tcp_delack_timer(struct stack *st, struct timer *t);
 /* close() on a TCP socket: stops a listener, aborts a connect, and (until
  * orderly release lands with teardown) resets a connection. */
 void tcp_close(struct sock *sk);
+/* Drop a listener's requests and unaccepted children (Linux: inet_csk_listen_stop). */
+void inet_csk_listen_stop(struct sock *sk, bool reset_children);
 
 /* ---- sock/socket.c ---- */
 struct sock *sk_alloc(struct stack *st);

@@ -72,7 +72,17 @@ int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net);
 
 /* Trace sink printing events as timestamped, tcpdump-like lines to ctx (a FILE *). */
 void cli_trace_print(void *ctx, const struct synack_trace_event *ev);
+/* One event line in the trace printer's layout, for events the CLI itself
+ * causes (it is the caller of accept() and close()), e.g.
+ * "  0.004000 server   inet_csk_accept: 10.0.0.1:33000". */
+void cli_trace_line(FILE *f, uint64_t ts_ns, const char *who, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 void cli_format_mac(char out[18], const uint8_t mac[6]);
+/* "A.B.C.D:PORT" (at most 21 characters and the NUL). */
+#define CLI_SIN_STRLEN 22
+void cli_format_sin(char out[CLI_SIN_STRLEN], const struct sockaddr_in *sin);
+/* Parse "A.B.C.D:PORT" (port 1..65535): 0, or -EINVAL. */
+int cli_parse_sin(const char *s, struct sockaddr_in *out);
 const char *cli_errstr(int neg_errno);
 
 #endif

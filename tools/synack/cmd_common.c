@@ -42,6 +42,33 @@ void cli_format_mac(char out[18], const uint8_t mac[6])
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
+void cli_format_sin(char out[CLI_SIN_STRLEN], const struct sockaddr_in *sin)
+{
+	const uint8_t *a = (const uint8_t *)&sin->sin_addr.s_addr;
+	snprintf(out, CLI_SIN_STRLEN, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], ntohs(sin->sin_port));
+}
+
+int cli_parse_sin(const char *s, struct sockaddr_in *out)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':');
+	if (!colon || (size_t)(colon - s) >= sizeof(host) || !colon[1])
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '-' || colon[1] == '+' || port < 1 || port > 65535)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
+		return -EINVAL;
+	return 0;
+}
+
 /* ------------------------------------------------------------ options */
 
 void cli_opts_init(struct cli_opts *o, const struct cli_command *cmd, int argc, char **argv)
@@ -178,6 +205,17 @@ int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net)
 static void print_ts(FILE *f, uint64_t ns)
 {
 	fprintf(f, "%3" PRIu64 ".%06" PRIu64 " ", ns / 1000000000u, ns / 1000u % 1000000u);
+}
+
+void cli_trace_line(FILE *f, uint64_t ts_ns, const char *who, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	print_ts(f, ts_ns);
+	fprintf(f, "%-6s   %s: ", who ? who : "?", name);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
 }
 
 void cli_trace_print(void *ctx, const struct synack_trace_event *ev)

@@ -1,16 +1,26 @@
 /*
- * synack demo: two stacks on one simulated wire, on virtual time, pinging.
- * No root and no devices; the same seed gives the same output every run.
+ * synack demo: two stacks on one simulated wire, on virtual time: a ping,
+ * then a TCP handshake (client 10.0.0.1 connects to a listener on
+ * 10.0.0.2:80), with every segment, state change and the Linux function each
+ * step mirrors. No root and no devices; the same seed gives the same output.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "cli.h"
 
 #define NS_PER_MS UINT64_C(1000000)
 #define NS_PER_SEC UINT64_C(1000000000)
 #define PING_PAYLOAD 56     /* ping's default: 64 bytes of ICMP */
 #define PING_ID 1
+#define TCP_PORT 80
+#define TCP_BACKLOG 16
+/* The client's SYN gives up at 131 s (Linux's default schedule); stop
+ * waiting a little after that. */
+#define TCP_BUDGET_NS (UINT64_C(140) * NS_PER_SEC)
 
 struct demo_opts {
 	double loss;
@@ -31,6 +41,16 @@ struct demo_pings {
 	uint64_t rtt_min, rtt_max, rtt_sum;
 };
 
+/* The handshake's sockets and what became of them. */
+struct demo_tcp {
+	int lfd, cfd, afd;          /* listener (server), client, accepted child */
+	struct sockaddr_in srv;     /* 10.0.0.2:80 */
+	struct sockaddr_in local;   /* the client's address and port */
+	int err;                    /* connect's error; 0 while none */
+	bool connected;
+	uint64_t start_ns, connected_ns, accepted_ns, failed_ns;
+};
+
 struct demo {
 	struct demo_opts opt;
 	struct synack_clock *clk;
@@ -38,13 +58,14 @@ struct demo {
 	struct synack_link *client_link;    /* the wire's end, or the pcap wrapper around it */
 	struct stack *stacks[2];            /* client, server */
 	struct demo_pings pings;
+	struct demo_tcp tcp;
 };
 
 static int parse_demo_opts(const struct cli_command *cmd, int argc, char **argv, struct demo_opts *d)
 {
 	struct cli_opts o;
 	uint64_t v;
-	*d = (struct demo_opts){ .delay_ms = 1.0, .seed = 1, .count = 3 };
+	*d = (struct demo_opts){ .delay_ms = 1.0, .seed = 1, .count = 1 };
 	cli_opts_init(&o, cmd, argc, argv);
 	while (cli_opt_next(&o)) {
 		bool ok = true;
@@ -152,6 +173,8 @@ static int demo_setup(struct demo *d)
 		return -1;
 	}
 	d->pings.clk = d->clk;
+	d->tcp.srv = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(TCP_PORT) };
+	inet_pton(AF_INET, "10.0.0.2", &d->tcp.srv.sin_addr);
 	d->pings.count = d->opt.count;
 	if (build_wire(d) < 0)
 		return -1;
@@ -224,6 +247,195 @@ static void print_ping_summary(const struct demo *d, uint64_t transmitted)
 	       p->rtt_max / NS_PER_MS, p->rtt_max / 1000 % 1000);
 }
 
+/* --------------------------------------------------------------- TCP */
+
+static const char *stack_name(const struct demo *d, int i)
+{
+	return synack_stack_name(d->stacks[i]);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Run both stacks to their next event (a frame or a timer), but not past
+ * limit, so the caller can look at the sockets between any two events. */
+static void tcp_step(struct demo *d, uint64_t limit)
+{
+	uint64_t now = synack_clock_now(d->clk);
+	uint64_t next = min_u64(synack_stack_next_deadline(d->stacks[0]), synack_stack_next_deadline(d->stacks[1]));
+	next = min_u64(next, limit);
+	if (next <= now)
+		next = now + 1000;  /* always make progress */
+	synack_run_virtual(d->clk, d->stacks, 2, next);
+}
+
+static int tcp_listen(struct demo *d)
+{
+	struct demo_tcp *t = &d->tcp;
+	int one = 1, err;
+	t->lfd = synack_socket(d->stacks[1]);
+	if (t->lfd < 0) {
+		fprintf(stderr, "synack demo: server socket: %s\n", cli_errstr(t->lfd));
+		return t->lfd;
+	}
+	if ((err = synack_setsockopt(d->stacks[1], t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) < 0 ||
+	    (err = synack_bind(d->stacks[1], t->lfd, &t->srv)) < 0 ||
+	    (err = synack_listen(d->stacks[1], t->lfd, TCP_BACKLOG)) < 0) {
+		fprintf(stderr, "synack demo: server listen on 10.0.0.2:%d: %s\n", TCP_PORT, cli_errstr(err));
+		return err;
+	}
+	cli_trace_line(stdout, synack_clock_now(d->clk), stack_name(d, 1), "inet_listen", "10.0.0.2:%d backlog %d",
+		       TCP_PORT, TCP_BACKLOG);
+	return 0;
+}
+
+static int tcp_start_connect(struct demo *d)
+{
+	struct demo_tcp *t = &d->tcp;
+	t->cfd = synack_socket(d->stacks[0]);
+	if (t->cfd < 0) {
+		fprintf(stderr, "synack demo: client socket: %s\n", cli_errstr(t->cfd));
+		return t->cfd;
+	}
+	t->start_ns = synack_clock_now(d->clk);
+	int r = synack_connect(d->stacks[0], t->cfd, &t->srv);
+	synack_getsockname(d->stacks[0], t->cfd, &t->local);    /* the port connect chose */
+	if (r == 0) {
+		t->connected = true;
+		t->connected_ns = t->start_ns;
+	} else if (r != -EINPROGRESS) {
+		t->err = r;
+	}
+	return 0;
+}
+
+/* What a non-blocking client does when poll() wakes it: connect() again
+ * tells whether the handshake finished or failed. */
+static void tcp_check_connect(struct demo *d)
+{
+	struct demo_tcp *t = &d->tcp;
+	if (t->connected || t->err)
+		return;
+	int mask = synack_poll(d->stacks[0], t->cfd);
+	if (mask < 0) {
+		t->err = mask;
+		return;
+	}
+	if (!(mask & (POLLOUT | POLLERR | POLLHUP)))
+		return;
+	int r = synack_connect(d->stacks[0], t->cfd, &t->srv);
+	if (r == 0) {
+		t->connected = true;
+		t->connected_ns = synack_clock_now(d->clk);
+	} else if (r != -EALREADY && r != -EINPROGRESS) {
+		t->err = r;
+		t->failed_ns = synack_clock_now(d->clk);
+	}
+}
+
+/* The CLI is accept()'s caller: it reports what inet_csk_accept returns. */
+static void tcp_check_accept(struct demo *d)
+{
+	struct demo_tcp *t = &d->tcp;
+	if (t->afd >= 0)
+		return;
+	struct sockaddr_in peer;
+	int fd = synack_accept(d->stacks[1], t->lfd, &peer);
+	if (fd < 0)
+		return;
+	char p[CLI_SIN_STRLEN];
+	t->afd = fd;
+	t->accepted_ns = synack_clock_now(d->clk);
+	cli_format_sin(p, &peer);
+	cli_trace_line(stdout, t->accepted_ns, stack_name(d, 1), "inet_csk_accept", "%s", p);
+}
+
+/* Listen, connect, and drive virtual time until the server accepted and
+ * the client is connected, the connect failed, or the budget ran out. */
+static void tcp_handshake(struct demo *d)
+{
+	struct demo_tcp *t = &d->tcp;
+	if (tcp_listen(d) < 0 || tcp_start_connect(d) < 0) {
+		t->err = t->err ? t->err : -EIO;
+		return;
+	}
+	uint64_t limit = t->start_ns + TCP_BUDGET_NS;
+	while (!t->err && !(t->connected && t->afd >= 0) && synack_clock_now(d->clk) < limit) {
+		tcp_step(d, limit);
+		tcp_check_connect(d);
+		tcp_check_accept(d);
+	}
+	if (!t->connected && !t->err) {
+		/* Out of budget while still connecting: what SO_ERROR holds. */
+		int soerr = 0;
+		unsigned int len = sizeof(soerr);
+		if (synack_getsockopt(d->stacks[0], t->cfd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr)
+			t->err = -soerr;
+		else
+			t->err = -ETIMEDOUT;
+		t->failed_ns = synack_clock_now(d->clk);
+	}
+}
+
+static void tcp_close_fd(struct demo *d, int side, int *fd)
+{
+	if (*fd < 0)
+		return;
+	int state = synack_tcp_state(d->stacks[side], *fd);
+	cli_trace_line(stdout, synack_clock_now(d->clk), stack_name(d, side), "tcp_close", "%s",
+		       synack_tcp_state_name(state));
+	synack_close(d->stacks[side], *fd);
+	*fd = -1;
+}
+
+/* Close the client first, give its segment time to arrive, then the
+ * server's child and listener; then let the wire drain. */
+static void tcp_close_all(struct demo *d)
+{
+	struct demo_tcp *t = &d->tcp;
+	uint64_t delay_ns = (uint64_t)(d->opt.delay_ms * (double)NS_PER_MS);
+	tcp_close_fd(d, 0, &t->cfd);
+	synack_run_virtual(d->clk, d->stacks, 2, synack_clock_now(d->clk) + 2 * delay_ns + NS_PER_MS);
+	tcp_close_fd(d, 1, &t->afd);
+	tcp_close_fd(d, 1, &t->lfd);
+	synack_run_virtual(d->clk, d->stacks, 2, synack_clock_now(d->clk) + 4 * delay_ns + 10 * NS_PER_MS);
+}
+
+static void print_ms(const char *what, uint64_t ns)
+{
+	printf("%s %" PRIu64 ".%03" PRIu64 " ms", what, ns / NS_PER_MS, ns / 1000 % 1000);
+}
+
+static void print_tcp_summary(const struct demo *d)
+{
+	const struct demo_tcp *t = &d->tcp;
+	char local[CLI_SIN_STRLEN] = "10.0.0.1", srv[CLI_SIN_STRLEN];
+	if (t->local.sin_port)
+		cli_format_sin(local, &t->local);
+	cli_format_sin(srv, &t->srv);
+	printf("\n--- %s -> %s TCP handshake ---\n", local, srv);
+	if (t->connected) {
+		print_ms("connect: connected in", t->connected_ns - t->start_ns);
+		printf("\n");
+	} else {
+		printf("connect: %s after", cli_errstr(t->err));
+		print_ms("", t->failed_ns - t->start_ns);
+		printf("\n");
+	}
+	if (t->accepted_ns)
+		print_ms("accept: accepted after", t->accepted_ns - t->start_ns);
+	else if (t->connected)
+		printf("accept: nothing accepted (the client is half-open: no third ACK reached the server)");
+	else
+		printf("accept: nothing accepted");
+	printf("\n");
+	printf("SYN retransmissions %" PRIu64 ", SYN-ACK retransmissions %" PRIu64 "\n",
+	       synack_mib_value(d->stacks[0], "TcpExtTCPSynRetrans"),
+	       synack_mib_value(d->stacks[1], "TcpExtTCPSynRetrans"));
+}
+
 static void print_wire_stats(const struct demo *d)
 {
 	static const char *const dirs[] = { "client -> server", "server -> client" };
@@ -247,7 +459,7 @@ static void print_stats(const struct demo *d)
 
 static int run_demo(const struct cli_command *cmd, int argc, char **argv)
 {
-	struct demo d = { 0 };
+	struct demo d = { .tcp = { .lfd = -1, .cfd = -1, .afd = -1 } };
 	int rc = parse_demo_opts(cmd, argc, argv, &d.opt);
 	if (rc != 0)
 		return rc < 0 ? CLI_EXIT_OK : rc;
@@ -258,9 +470,15 @@ static int run_demo(const struct cli_command *cmd, int argc, char **argv)
 	}
 	uint64_t transmitted = run_pings(&d);
 	print_ping_summary(&d, transmitted);
+
+	printf("\nTCP 10.0.0.1 -> 10.0.0.2:%d: the server listens, the client connects.\n", TCP_PORT);
+	tcp_handshake(&d);
+	bool ok = d.tcp.connected && d.tcp.afd >= 0;
+	tcp_close_all(&d);
+	print_tcp_summary(&d);
 	if (d.opt.stats)
 		print_stats(&d);
-	rc = d.pings.received > 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	rc = ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	demo_teardown(&d);
 	return rc;
 }
@@ -268,21 +486,28 @@ static int run_demo(const struct cli_command *cmd, int argc, char **argv)
 const struct cli_command cli_cmd_demo = {
 	.name = "demo",
 	.run = run_demo,
-	.summary = "ping between two stacks on a simulated wire (virtual time, no root)",
+	.summary = "ping and a TCP handshake between two stacks on a simulated wire (no root)",
 	.usage =
 		"usage: synack demo [--loss P] [--delay MS] [--seed N] [--pcap FILE] [--count N] [--stats]\n"
 		"\n"
 		"Two stacks, client 10.0.0.1/24 and server 10.0.0.2/24, joined by a simulated\n"
-		"wire on virtual time. The client pings the server once a second and every\n"
-		"frame and stack event is printed. The same seed gives the same output.\n"
+		"wire on virtual time. The client pings the server (once a second), then\n"
+		"connects to a TCP listener on 10.0.0.2:80; the server accepts, then both\n"
+		"close. Every frame is printed in tcpdump's style, interleaved with the state\n"
+		"changes and the Linux function each step mirrors (tcp_v4_connect,\n"
+		"tcp_conn_request, tcp_check_req, tcp_retransmit_skb, inet_csk_accept...).\n"
+		"With loss, SYNs and SYN-ACKs are retransmitted on Linux's schedule; the\n"
+		"client gives up after 131 s of virtual time. The same seed gives the same\n"
+		"output.\n"
 		"\n"
 		"  --loss P      probability that the wire drops a frame (0..1, default 0)\n"
 		"  --delay MS    one-way wire delay in milliseconds (default 1)\n"
 		"  --seed N      seed for the wire's faults and the stacks (default 1)\n"
 		"  --pcap FILE   record the client's frames to a pcap file\n"
-		"  --count N     echo requests to send (default 3)\n"
+		"  --count N     echo requests to send first (default 1)\n"
 		"  --stats       print both stacks' counters (nstat format) at the end\n"
 		"  --help        show this help\n"
 		"\n"
-		"Exit status: 0 when at least one reply came back, 1 otherwise, 2 on bad usage.\n",
+		"Exit status: 0 when the TCP handshake completed (connected and accepted),\n"
+		"1 otherwise, 2 on bad usage.\n",
 };

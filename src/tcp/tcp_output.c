@@ -1,0 +1,511 @@
+/* Building and sending segments (Linux: net/ipv4/tcp_output.c). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include "core/stack.h"
+#include "core/trace.h"
+#include "net/checksum.h"
+#include "net/ip.h"
+#include "net/proto.h"
+#include "tcp/tcp.h"
+
+#define TCP_MAX_QUICKACKS 16
+
+/* The MSS the route allows (Linux: dst_metric_advmss): MTU minus IP and TCP. */
+static uint16_t dst_advmss(const struct stack *st)
+{
+	uint32_t mss = st->dev.mtu - 40;
+
+	return (uint16_t)(mss > 65535 - 40 ? 65535 - 40 : mss);
+}
+
+/* Linux's tcp_mss_clamp: a user MSS lowers the route's. */
+uint16_t tcp_mss_clamp(const struct sock *sk, uint16_t mss)
+{
+	uint16_t user = sk->rx_opt.user_mss;
+
+	return user && user < mss ? user : mss;
+}
+
+/* One segment, from any sender: push the header and options over the skb's
+ * payload, checksum it and hand it to IP. Consumes skb. */
+struct tcp_xmit {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t win;
+	uint8_t tos;
+	const struct tcp_out_options *opts;
+	bool use_id;
+	uint16_t id;
+};
+
+static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct tcp_xmit *x)
+{
+	uint8_t optbuf[MAX_TCP_OPTION_SPACE];
+	int optlen = x->opts ? tcp_options_write(optbuf, x->opts) : 0;
+	uint32_t hlen = (uint32_t)(sizeof(struct tcphdr) + (uint32_t)optlen);
+	struct tcphdr *th = (struct tcphdr *)skb_push(skb, hlen);
+	struct ip_out o = {
+		.saddr = x->saddr, .daddr = x->daddr, .protocol = IPPROTO_TCP, .tos = x->tos,
+		.df = st->sysctl.ip_no_pmtu_disc == 0, .use_id = x->use_id, .id = x->id,
+	};
+
+	if (!th) {
+		kfree_skb(skb);
+		return -ENOBUFS;
+	}
+	memset(th, 0, sizeof(*th));
+	th->source = htons(x->sport);
+	th->dest = htons(x->dport);
+	th->seq = htonl(x->seq);
+	th->ack_seq = htonl(x->ack);
+	th->doff_res = (uint8_t)((hlen / 4) << 4);
+	th->flags = x->flags;
+	th->window = htons(x->win);
+	memcpy(th + 1, optbuf, (size_t)optlen);
+	th->check = htons(csum_fold(csum_partial(th, skb->len,
+						 csum_tcpudp_nofold(x->saddr, x->daddr, skb->len, IPPROTO_TCP, 0))));
+	skb_reset_transport_header(skb);
+	MIB_INC(st, TcpOutSegs);
+	return ip_build_and_send_pkt(st, skb, &o);
+}
+
+static struct sk_buff *tcp_alloc_ctl_skb(struct stack *st)
+{
+	return skb_alloc(&st->skb_pool, SKB_HEADROOM, 0);
+}
+
+/* ---- option sets ---- */
+
+static uint32_t tcp_tsval(const struct stack *st, uint32_t offset) { return stack_jiffies(st) + offset; }
+
+/* Linux's tcp_syn_options: what our SYN (and a simultaneous-open SYN-ACK) offers. */
+static void tcp_syn_options(const struct sock *sk, struct tcp_out_options *o)
+{
+	const struct sysctls *sc = &sk->st->sysctl;
+
+	memset(o, 0, sizeof(*o));
+	o->mss = true;
+	o->mss_val = sk->advmss;
+	if (sc->tcp_timestamps) {
+		o->ts = true;
+		o->tsval = tcp_tsval(sk->st, sk->tsoffset);
+		o->tsecr = sk->rx_opt.ts_recent;
+	}
+	if (sc->tcp_window_scaling) {
+		o->ws = true;
+		o->ws_val = sk->rx_opt.rcv_wscale;
+	}
+	o->sack_perm = sc->tcp_sack != 0;
+}
+
+/* Linux's tcp_established_options: timestamps, and a pending D-SACK block
+ * (the SACK scoreboard's blocks come with data transfer). */
+static void tcp_established_options(const struct sock *sk, struct tcp_out_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (sk->rx_opt.tstamp_ok) {
+		o->ts = true;
+		o->tsval = tcp_tsval(sk->st, sk->tsoffset);
+		o->tsecr = sk->rx_opt.ts_recent;
+	}
+	if (sk->dsack && sk->rx_opt.sack_ok) {
+		o->num_sack_blocks = 1;
+		o->sack_blocks[0][0] = sk->dsack_start;
+		o->sack_blocks[0][1] = sk->dsack_end;
+	}
+}
+
+/* ---- windows ---- */
+
+static uint32_t tcp_receive_window(const struct sock *sk)
+{
+	int32_t win = (int32_t)(sk->rcv_wup + sk->rcv_wnd - sk->rcv_nxt);
+
+	return win < 0 ? 0 : (uint32_t)win;
+}
+
+static uint32_t tcp_space(const struct sock *sk)
+{
+	uint64_t used = sk->receive_queue.bytes;
+
+	return used >= sk->sk_rcvbuf ? 0 : (uint32_t)tcp_full_space((uint32_t)(sk->sk_rcvbuf - used));
+}
+
+/* Linux's __tcp_select_window, for a receiver that keeps up (the memory
+ * pressure branches come with the data path). */
+static uint32_t __tcp_select_window(struct sock *sk)
+{
+	uint32_t free_space = tcp_space(sk);
+	uint32_t full_space = min_t(uint32_t, sk->window_clamp, (uint32_t)tcp_full_space(sk->sk_rcvbuf));
+	uint32_t mss = sk->mss_cache ? sk->mss_cache : TCP_MSS_DEFAULT;
+	uint32_t window;
+
+	if (free_space < full_space / 2) {
+		if (free_space < mss)
+			return 0;
+	}
+	if (free_space > sk->rcv_ssthresh)
+		free_space = sk->rcv_ssthresh;
+	if (sk->rx_opt.rcv_wscale) {
+		uint32_t unit = 1u << sk->rx_opt.rcv_wscale;
+		return (free_space + unit - 1) & ~(unit - 1);
+	}
+	window = sk->rcv_wnd;
+	if (window <= free_space - mss || window > free_space)
+		window = (free_space / mss) * mss;
+	else if (mss == full_space && free_space > window + full_space / 2)
+		window = free_space;
+	return window;
+}
+
+/* The window field of a non-SYN segment (Linux: tcp_select_window). */
+uint32_t tcp_select_window(struct sock *sk)
+{
+	uint32_t cur_win = tcp_receive_window(sk);
+	uint32_t new_win = __tcp_select_window(sk);
+	uint8_t ws = sk->rx_opt.rcv_wscale;
+
+	/* Never shrink an offered window. */
+	if (new_win < cur_win)
+		new_win = (cur_win + (1u << ws) - 1) & ~((1u << ws) - 1);
+	sk->rcv_wnd = new_win;
+	sk->rcv_wup = sk->rcv_nxt;
+	if (!ws && sk->st->sysctl.tcp_workaround_signed_windows)
+		new_win = min_t(uint32_t, new_win, 32767);
+	else
+		new_win = min_t(uint32_t, new_win, 65535u << ws);
+	return new_win >> ws;
+}
+
+/* ---- full-socket output ---- */
+
+uint16_t tcp_current_mss(struct sock *sk) { return sk->mss_cache; }
+
+/* Linux's tcp_sync_mss: the sending MSS for this path MTU. */
+void tcp_sync_mss(struct sock *sk, uint32_t pmtu)
+{
+	int mss = (int)pmtu - 20 - 20;
+
+	if (mss > sk->rx_opt.mss_clamp)
+		mss = sk->rx_opt.mss_clamp;
+	mss -= sk->tcp_header_len - 20;
+	if (mss < 48)
+		mss = 48;
+	sk->mss_cache = (uint16_t)mss;
+}
+
+static void tcp_event_ack_sent(struct sock *sk)
+{
+	sk->icsk_ack.pending = false;
+	if (sk->icsk_ack.quick)
+		sk->icsk_ack.quick--;
+	if (sk->icsk_ack.scheduled) {
+		sk->icsk_ack.scheduled = false;
+		del_timer(sk->st, &sk->delack_timer);
+	}
+}
+
+/* Send skb's payload (possibly empty) from sk with these flags and seq.
+ * Consumes skb (callers pass a clone for segments they keep). */
+int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32_t seq)
+{
+	struct tcp_out_options opts;
+	struct tcp_xmit x = {
+		.saddr = sk->c.laddr, .daddr = sk->c.raddr, .sport = sk->c.lport, .dport = sk->c.rport,
+		.seq = seq, .ack = sk->rcv_nxt, .flags = flags, .tos = sk->tos, .opts = &opts, .use_id = true,
+		.id = (uint16_t)sk->inet_id++,
+	};
+
+	if (flags & TCPHDR_SYN) {
+		tcp_syn_options(sk, &opts);
+		x.win = (uint16_t)min_t(uint32_t, sk->rcv_wnd, 65535);
+	} else {
+		tcp_established_options(sk, &opts);
+		x.win = (uint16_t)tcp_select_window(sk);
+	}
+	if (flags & TCPHDR_ACK)
+		tcp_event_ack_sent(sk);
+	return tcp_xmit_segment(sk->st, skb, &x);
+}
+
+/* Send (a clone of) the head of the retransmit queue: the SYN or SYN-ACK. */
+static int tcp_transmit_rtx_head(struct sock *sk)
+{
+	struct sk_buff *skb;
+	struct sk_buff *c;
+
+	if (list_empty(&sk->rtx_queue.list))
+		return -EINVAL;
+	skb = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
+	c = skb_copy(skb);
+	if (!c)
+		return -ENOBUFS;
+	TCP_SKB_CB(skb)->when_ms = stack_jiffies(sk->st);
+	return tcp_transmit_skb(sk, c, TCP_SKB_CB(skb)->tcp_flags, TCP_SKB_CB(skb)->seq);
+}
+
+/* Linux's tcp_retransmit_skb for the handshake's one segment. */
+int tcp_retransmit_skb(struct sock *sk)
+{
+	struct sk_buff *skb;
+	int err;
+
+	if (list_empty(&sk->rtx_queue.list))
+		return -EINVAL;
+	skb = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
+	err = tcp_transmit_rtx_head(sk);
+	if (err)
+		return err;
+	MIB_INC(sk->st, TcpRetransSegs);
+	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN)
+		MIB_INC(sk->st, TcpExtTCPSynRetrans);
+	sk->total_retrans++;
+	trace_event(sk->st, "tcp_retransmit_skb", "seq %u %s", TCP_SKB_CB(skb)->seq, tcp_state_name(sk->c.state));
+	return 0;
+}
+
+/* Linux's tcp_connect_init: MSS, window and scale before the SYN. */
+static void tcp_connect_init(struct sock *sk)
+{
+	struct stack *st = sk->st;
+	uint32_t rcv_wnd = 0, clamp = sk->window_clamp;
+	uint8_t ws = 0;
+
+	sk->tcp_header_len = (uint16_t)(20 + (st->sysctl.tcp_timestamps ? TCPOLEN_TSTAMP_ALIGNED : 0));
+	if (sk->rx_opt.user_mss)
+		sk->rx_opt.mss_clamp = sk->rx_opt.user_mss;
+	sk->advmss = tcp_mss_clamp(sk, dst_advmss(st));
+	tcp_sync_mss(sk, st->dev.mtu);
+	if (sk->rcvbuf_locked && (clamp > (uint32_t)tcp_full_space(sk->sk_rcvbuf) || clamp == 0))
+		clamp = (uint32_t)tcp_full_space(sk->sk_rcvbuf);
+	tcp_select_initial_window(st, tcp_full_space(sk->sk_rcvbuf),
+				  sk->advmss - (sk->rx_opt.ts_recent_stamp ? sk->tcp_header_len - 20 : 0), &rcv_wnd,
+				  &clamp, st->sysctl.tcp_window_scaling != 0, &ws, 0);
+	sk->rcv_wnd = rcv_wnd;
+	sk->window_clamp = clamp;
+	sk->rx_opt.rcv_wscale = ws;
+	sk->rcv_ssthresh = rcv_wnd;
+	sk->snd_una = sk->write_seq;
+	sk->snd_nxt = sk->write_seq;
+	sk->rcv_nxt = 0;
+	sk->rcv_wup = 0;
+	sk->copied_seq = 0;
+	sk->icsk_rto = TCP_TIMEOUT_INIT_MS;
+	sk->icsk_retransmits = 0;
+	sk->icsk_backoff = 0;
+	sk->total_rto = 0;
+}
+
+/* Queue a control segment (SYN) on the retransmit queue: it uses one
+ * sequence number. */
+static struct sk_buff *tcp_queue_syn(struct sock *sk, uint8_t flags)
+{
+	struct sk_buff *skb = tcp_alloc_ctl_skb(sk->st);
+
+	if (!skb)
+		return NULL;
+	TCP_SKB_CB(skb)->seq = sk->write_seq;
+	TCP_SKB_CB(skb)->end_seq = sk->write_seq + 1;
+	TCP_SKB_CB(skb)->tcp_flags = flags;
+	TCP_SKB_CB(skb)->when_ms = stack_jiffies(sk->st);
+	skb_queue_tail(&sk->rtx_queue, skb);
+	sk->write_seq++;
+	return skb;
+}
+
+/* Linux's tcp_connect: build the SYN, keep it for retransmission, send it. */
+int tcp_connect(struct sock *sk)
+{
+	int err;
+
+	tcp_connect_init(sk);
+	if (!tcp_queue_syn(sk, TCPHDR_SYN))
+		return -ENOBUFS;
+	sk->retrans_stamp = stack_jiffies(sk->st);
+	err = tcp_transmit_rtx_head(sk);
+	if (err == -ENOBUFS)
+		return err;
+	sk->snd_nxt = sk->write_seq;
+	MIB_INC(sk->st, TcpActiveOpens);
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, sk->icsk_rto);
+	return 0;
+}
+
+/* Simultaneous open: the SYN we keep becomes a SYN-ACK (Linux: tcp_send_synack). */
+int tcp_send_synack(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	if (list_empty(&sk->rtx_queue.list))
+		return -EINVAL;
+	skb = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
+	TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_ACK;
+	return tcp_transmit_rtx_head(sk);
+}
+
+void tcp_send_ack(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	if (sk->c.state == TCP_CLOSE)
+		return;
+	skb = tcp_alloc_ctl_skb(sk->st);
+	if (!skb)
+		return;
+	tcp_transmit_skb(sk, skb, TCPHDR_ACK, sk->snd_nxt);
+}
+
+/* Linux's tcp_send_delayed_ack, reduced to what the handshake needs: the
+ * ACK waits at most the ATO (TCP_DELACK_MAX when scheduled from SYN-SENT). */
+void tcp_send_delayed_ack(struct sock *sk)
+{
+	uint32_t ato = sk->icsk_ack.ato ? sk->icsk_ack.ato : TCP_DELACK_MIN_MS;
+
+	sk->icsk_ack.pending = true;
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, ato);
+}
+
+/* RST|ACK from a socket we abort (Linux: tcp_send_active_reset); never
+ * retransmitted. */
+void tcp_send_active_reset(struct sock *sk)
+{
+	struct sk_buff *skb = tcp_alloc_ctl_skb(sk->st);
+
+	if (!skb)
+		return;
+	MIB_INC(sk->st, TcpOutRsts);
+	trace_event(sk->st, "tcp_send_reset", "active %s", tcp_state_name(sk->c.state));
+	tcp_transmit_skb(sk, skb, TCPHDR_RST | TCPHDR_ACK, sk->snd_nxt);
+}
+
+/* ---- segments without a full socket ---- */
+
+struct seg_view {
+	const struct iphdr *iph;
+	const struct tcphdr *th;
+	uint32_t seq, ack, datalen;
+};
+
+static void seg_view_of(const struct sk_buff *skb, struct seg_view *v)
+{
+	v->iph = (const struct iphdr *)skb_network_header(skb);
+	v->th = (const struct tcphdr *)skb_transport_header(skb);
+	v->seq = ntohl(v->th->seq);
+	v->ack = ntohl(v->th->ack_seq);
+	v->datalen = TCP_SKB_CB(skb)->end_seq - v->seq - !!(v->th->flags & TCPHDR_SYN) - !!(v->th->flags & TCPHDR_FIN);
+}
+
+/* Linux's tcp_v4_send_reset. skb is the offending segment (validated by
+ * tcp_v4_rcv: TCP_SKB_CB is filled in, the headers are in place). */
+void tcp_v4_send_reset(struct stack *st, const struct sk_buff *skb, const char *reason)
+{
+	struct seg_view v;
+	struct tcp_xmit x = { 0 };
+	struct sk_buff *rep;
+
+	seg_view_of(skb, &v);
+	if (v.th->flags & TCPHDR_RST)
+		return;
+	/* Only for segments addressed to us, never for broadcasts. */
+	if (v.iph->daddr != st->dev.addr)
+		return;
+	rep = tcp_alloc_ctl_skb(st);
+	if (!rep)
+		return;
+	x.saddr = v.iph->daddr;
+	x.daddr = v.iph->saddr;
+	x.sport = ntohs(v.th->dest);
+	x.dport = ntohs(v.th->source);
+	x.tos = v.iph->tos & ~0x3;
+	x.use_id = true;
+	if (v.th->flags & TCPHDR_ACK) {
+		x.seq = v.ack;
+		x.flags = TCPHDR_RST;
+	} else {
+		x.ack = TCP_SKB_CB(skb)->end_seq;
+		x.flags = TCPHDR_RST | TCPHDR_ACK;
+	}
+	MIB_INC(st, TcpOutRsts);
+	trace_event(st, "tcp_send_reset", "%s", reason);
+	tcp_xmit_segment(st, rep, &x);
+}
+
+/* Linux's tcp_v4_send_ack: an ACK built from the incoming segment. */
+void tcp_v4_send_ack(struct stack *st, const struct sk_buff *skb, uint32_t seq, uint32_t ack, uint32_t win,
+		     uint32_t tsval, uint32_t tsecr, bool ts, uint8_t tos)
+{
+	struct seg_view v;
+	struct tcp_out_options opts = { .ts = ts && tsecr, .tsval = tsval, .tsecr = tsecr };
+	struct tcp_xmit x = { 0 };
+	struct sk_buff *rep = tcp_alloc_ctl_skb(st);
+
+	if (!rep)
+		return;
+	seg_view_of(skb, &v);
+	x.saddr = v.iph->daddr;
+	x.daddr = v.iph->saddr;
+	x.sport = ntohs(v.th->dest);
+	x.dport = ntohs(v.th->source);
+	x.seq = seq;
+	x.ack = ack;
+	x.flags = TCPHDR_ACK;
+	x.win = (uint16_t)min_t(uint32_t, win, 65535);
+	x.tos = tos;
+	x.opts = opts.ts ? &opts : NULL;
+	x.use_id = true;
+	tcp_xmit_segment(st, rep, &x);
+}
+
+static uint32_t tcp_synack_window(const struct request_sock *req)
+{
+	return min_t(uint32_t, req->rsk_rcv_wnd, 65535);
+}
+
+void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct sk_buff *skb)
+{
+	tcp_v4_send_ack(req->st, skb, req->snt_isn + 1, req->rcv_nxt, tcp_synack_window(req) >> req->rcv_wscale,
+			tcp_tsval(req->st, req->ts_off), req->ts_recent, req->tstamp_ok, req->tos);
+}
+
+/* Linux's tcp_make_synack + tcp_v4_send_synack for a request sock. */
+int tcp_v4_send_synack(struct request_sock *req)
+{
+	struct stack *st = req->st;
+	struct tcp_out_options opts = { .mss = true, .mss_val = req->mss_adv };
+	struct tcp_xmit x = {
+		.saddr = req->c.laddr, .daddr = req->c.raddr, .sport = req->c.lport, .dport = req->c.rport,
+		.seq = req->snt_isn, .ack = req->rcv_nxt, .flags = TCPHDR_SYN | TCPHDR_ACK,
+		.win = (uint16_t)tcp_synack_window(req), .tos = req->tos, .opts = &opts, .use_id = true,
+	};
+	struct sk_buff *skb = tcp_alloc_ctl_skb(st);
+
+	if (!skb)
+		return -ENOBUFS;
+	if (req->ecn_ok)
+		x.flags |= TCPHDR_ECE;
+	if (req->wscale_ok) {
+		opts.ws = true;
+		opts.ws_val = req->rcv_wscale;
+	}
+	if (req->tstamp_ok) {
+		opts.ts = true;
+		opts.tsval = tcp_tsval(st, req->ts_off);
+		opts.tsecr = req->ts_recent;
+		if (!req->snt_tsval_first)
+			req->snt_tsval_first = opts.tsval ? opts.tsval : ~0u;
+		req->snt_tsval_last = opts.tsval;
+	}
+	opts.sack_perm = req->sack_ok;
+	return tcp_xmit_segment(st, skb, &x);
+}
+
+/* The quick-ACK budget (Linux: tcp_enter_quickack_mode). */
+void tcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks)
+{
+	sk->icsk_ack.quick = (uint8_t)min_t(unsigned int, max_quickacks, TCP_MAX_QUICKACKS);
+	sk->icsk_ack.pingpong = false;
+	sk->icsk_ack.ato = TCP_ATO_MIN_MS;
+}

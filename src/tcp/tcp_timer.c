@@ -1,0 +1,156 @@
+/* Retransmission and delayed-ACK timers (Linux: net/ipv4/tcp_timer.c). */
+#include <errno.h>
+#include "core/stack.h"
+#include "core/trace.h"
+#include "tcp/tcp.h"
+
+static void tcp_write_timer(struct stack *st, struct timer *t);
+
+void tcp_init_xmit_timers(struct sock *sk)
+{
+	timer_setup(&sk->retransmit_timer, tcp_write_timer);
+	timer_setup(&sk->delack_timer, tcp_delack_timer);
+}
+
+void tcp_clear_xmit_timers(struct sock *sk)
+{
+	sk->icsk_pending = 0;
+	sk->icsk_ack.scheduled = false;
+	del_timer(sk->st, &sk->retransmit_timer);
+	del_timer(sk->st, &sk->delack_timer);
+}
+
+void inet_csk_reset_xmit_timer(struct sock *sk, int what, uint32_t when_ms)
+{
+	uint64_t expires = stack_now(sk->st) + (uint64_t)when_ms * NSEC_PER_MSEC;
+
+	if (what == ICSK_TIME_DACK) {
+		sk->icsk_ack.scheduled = true;
+		mod_timer(sk->st, &sk->delack_timer, expires);
+		return;
+	}
+	sk->icsk_pending = (uint8_t)what;
+	mod_timer(sk->st, &sk->retransmit_timer, expires);
+}
+
+/* Linux's tcp_model_timeout: how long `boundary` exponential retries last. */
+static uint64_t tcp_model_timeout(unsigned int boundary, uint64_t rto_base)
+{
+	unsigned int thresh = 0;
+
+	while ((rto_base << (thresh + 1)) <= TCP_RTO_MAX_MS)
+		thresh++;
+	if (boundary <= thresh)
+		return ((2ULL << boundary) - 1) * rto_base;
+	return ((2ULL << thresh) - 1) * rto_base + (uint64_t)(boundary - thresh) * TCP_RTO_MAX_MS;
+}
+
+static bool retransmits_timed_out(struct sock *sk, unsigned int boundary, uint32_t timeout)
+{
+	uint64_t rto_base = TCP_RTO_MIN_MS;
+
+	if (!sk->icsk_retransmits)
+		return false;
+	if (!timeout) {
+		if (sk->c.state == TCP_SYN_SENT || sk->c.state == TCP_SYN_RECV)
+			rto_base = TCP_TIMEOUT_INIT_MS;
+		timeout = (uint32_t)tcp_model_timeout(boundary, rto_base);
+	}
+	return (int32_t)(stack_jiffies(sk->st) - (uint32_t)sk->retrans_stamp - timeout) >= 0;
+}
+
+/* Linux's tcp_write_err: the connection timed out. */
+static void tcp_write_err(struct sock *sk)
+{
+	sk->sk_err = sk->sk_err_soft ? sk->sk_err_soft : ETIMEDOUT;
+	MIB_INC(sk->st, TcpExtTCPAbortOnTimeout);
+	tcp_done(sk);
+}
+
+/* Linux's tcp_write_timeout, for the handshake states (the established
+ * limits come with data transfer). Returns true when sk was aborted. */
+static bool tcp_write_timeout(struct sock *sk)
+{
+	const struct sysctls *sc = &sk->st->sysctl;
+	unsigned int retry_until = sk->icsk_syn_retries ? sk->icsk_syn_retries : (unsigned int)sc->tcp_syn_retries;
+	unsigned int max_retransmits = retry_until;
+	bool expired;
+
+	if (sk->c.state == TCP_SYN_SENT)
+		max_retransmits += (unsigned int)sc->tcp_syn_linear_timeouts;
+	expired = sk->icsk_retransmits >= max_retransmits;
+	if (!expired)
+		expired = retransmits_timed_out(sk, retry_until, sk->icsk_user_timeout);
+	if (expired)
+		tcp_write_err(sk);
+	return expired;
+}
+
+/* TCP_USER_TIMEOUT may cut the next RTO short (Linux: tcp_clamp_rto_to_user_timeout). */
+static uint32_t tcp_clamp_rto_to_user_timeout(const struct sock *sk)
+{
+	int32_t remaining;
+
+	if (!sk->icsk_user_timeout || !sk->retrans_stamp)
+		return sk->icsk_rto;
+	remaining = (int32_t)(sk->icsk_user_timeout - (stack_jiffies(sk->st) - (uint32_t)sk->retrans_stamp));
+	if (remaining <= 0)
+		return 1;
+	return min_t(uint32_t, sk->icsk_rto, (uint32_t)remaining);
+}
+
+/* Linux's tcp_retransmit_timer, for the SYN (SYN-SENT) and the
+ * simultaneous-open SYN-ACK (SYN-RECV). */
+void tcp_retransmit_timer_fire(struct sock *sk)
+{
+	struct stack *st = sk->st;
+
+	if (list_empty(&sk->rtx_queue.list))
+		return;
+	MIB_INC(st, TcpExtTCPTimeouts);
+	if (tcp_write_timeout(sk))
+		return;
+	sk->icsk_retransmits++;
+	sk->total_rto++;
+	if (tcp_retransmit_skb(sk) != 0) {
+		/* Local congestion: try again soon, without backing off. */
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_RTO_MIN_MS);
+		return;
+	}
+	/* SYN-SENT keeps a linear schedule for the first tcp_syn_linear_timeouts. */
+	if (sk->c.state != TCP_SYN_SENT || sk->total_rto > (uint32_t)st->sysctl.tcp_syn_linear_timeouts) {
+		sk->icsk_backoff++;
+		sk->icsk_rto = min_t(uint32_t, sk->icsk_rto << 1, TCP_RTO_MAX_MS);
+	}
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tcp_clamp_rto_to_user_timeout(sk));
+}
+
+static void tcp_write_timer(struct stack *st, struct timer *t)
+{
+	struct sock *sk = container_of(t, struct sock, retransmit_timer);
+
+	(void)st;
+	if (sk->c.state == TCP_CLOSE || sk->icsk_pending != ICSK_TIME_RETRANS)
+		return;
+	sk->icsk_pending = 0;
+	tcp_retransmit_timer_fire(sk);
+}
+
+void tcp_retransmit_timer(struct stack *st, struct timer *t) { tcp_write_timer(st, t); }
+
+/* Linux's tcp_delack_timer_handler: send the ACK we held back. */
+void tcp_delack_timer(struct stack *st, struct timer *t)
+{
+	struct sock *sk = container_of(t, struct sock, delack_timer);
+
+	sk->icsk_ack.scheduled = false;
+	if (sk->c.state == TCP_CLOSE || sk->c.state == TCP_LISTEN || !sk->icsk_ack.pending)
+		return;
+	if (sk->icsk_ack.pingpong) {
+		/* Delayed ACKs stall the peer: leave interactive mode. */
+		sk->icsk_ack.pingpong = false;
+		sk->icsk_ack.ato = TCP_ATO_MIN_MS;
+	}
+	tcp_send_ack(sk);
+	MIB_INC(st, TcpExtDelayedACKs);
+}
