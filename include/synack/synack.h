@@ -189,7 +189,10 @@ SYNACK_API void synack_ping_set_handler(struct stack *st, synack_echo_fn fn, voi
  * failure, with Linux's meanings. Options use Linux's numbers
  * (<sys/socket.h>, <netinet/tcp.h>): SOL_SOCKET SO_REUSEADDR, SO_RCVBUF,
  * SO_SNDBUF, SO_ERROR; IPPROTO_TCP TCP_MAXSEG, TCP_SYNCNT, TCP_QUICKACK,
- * TCP_DEFER_ACCEPT, TCP_NODELAY, TCP_USER_TIMEOUT.
+ * TCP_DEFER_ACCEPT, TCP_NODELAY, TCP_USER_TIMEOUT; and for data transfer
+ * SO_LINGER, SO_KEEPALIVE, SO_RCVLOWAT, TCP_CORK, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_LINGER2, TCP_CONGESTION (a string:
+ * "cubic", "reno") and TCP_INFO (struct synack_tcp_info below).
  */
 struct sockaddr_in;
 
@@ -212,6 +215,45 @@ SYNACK_API int synack_getpeername(struct stack *st, int fd, struct sockaddr_in *
 SYNACK_API int synack_setsockopt(struct stack *st, int fd, int level, int name, const void *val,
 				 unsigned int len);
 SYNACK_API int synack_getsockopt(struct stack *st, int fd, int level, int name, void *val, unsigned int *len);
+/* Queue data for sending: bytes accepted (may be fewer than len), -EAGAIN
+ * when the send buffer is full or the handshake is still running, -EPIPE
+ * after SHUT_WR, a reset, or on a socket that never connected (as Linux;
+ * never a signal); a pending error is reported once first. flags: MSG_DONTWAIT
+ * (every call is non-blocking anyway), MSG_MORE (as TCP_CORK for this call). */
+SYNACK_API long synack_send(struct stack *st, int fd, const void *buf, size_t len, int flags);
+/* Read in-order data: bytes read, 0 at end of stream (the peer's FIN after
+ * all data), -EAGAIN when nothing is ready, -ECONNRESET/-ETIMEDOUT once
+ * after an abort, -ENOTCONN before the connection is up. flags: MSG_PEEK,
+ * MSG_DONTWAIT. SO_RCVLOWAT sets how much makes the socket readable. */
+SYNACK_API long synack_recv(struct stack *st, int fd, void *buf, size_t len, int flags);
+struct iovec;
+SYNACK_API long synack_sendv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);
+SYNACK_API long synack_recvv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);
+/* SHUT_RD, SHUT_WR, SHUT_RDWR: -ENOTCONN when not connected. */
+SYNACK_API int synack_shutdown(struct stack *st, int fd, int how);
+/* TCP_INFO's answer: the layout and field meanings of Linux's struct
+ * tcp_info (<linux/tcp.h>), up to tcpi_delivered. Times in microseconds
+ * except the last_* fields (milliseconds). */
+struct synack_tcp_info {
+	uint8_t tcpi_state, tcpi_ca_state, tcpi_retransmits, tcpi_probes, tcpi_backoff, tcpi_options;
+	uint8_t tcpi_snd_wscale : 4, tcpi_rcv_wscale : 4;
+	uint8_t tcpi_delivery_rate_app_limited : 1, tcpi_fastopen_client_fail : 2;
+	uint32_t tcpi_rto, tcpi_ato, tcpi_snd_mss, tcpi_rcv_mss;
+	uint32_t tcpi_unacked, tcpi_sacked, tcpi_lost, tcpi_retrans, tcpi_fackets;
+	uint32_t tcpi_last_data_sent, tcpi_last_ack_sent, tcpi_last_data_recv, tcpi_last_ack_recv;
+	uint32_t tcpi_pmtu, tcpi_rcv_ssthresh, tcpi_rtt, tcpi_rttvar, tcpi_snd_ssthresh, tcpi_snd_cwnd;
+	uint32_t tcpi_advmss, tcpi_reordering, tcpi_rcv_rtt, tcpi_rcv_space, tcpi_total_retrans;
+	uint64_t tcpi_pacing_rate, tcpi_max_pacing_rate, tcpi_bytes_acked, tcpi_bytes_received;
+	uint32_t tcpi_segs_out, tcpi_segs_in, tcpi_notsent_bytes, tcpi_min_rtt;
+	uint32_t tcpi_data_segs_in, tcpi_data_segs_out;
+	uint64_t tcpi_delivery_rate, tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited;
+	uint32_t tcpi_delivered;
+};
+#define SYNACK_TCPI_OPT_TIMESTAMPS 1
+#define SYNACK_TCPI_OPT_SACK 2
+#define SYNACK_TCPI_OPT_WSCALE 4
+#define SYNACK_TCPI_OPT_ECN 8
+
 /* Readiness now, as poll(2) revents: POLLIN (accept ready / data / EOF),
  * POLLOUT (connected), POLLERR, POLLHUP. -EBADF for a bad descriptor. */
 SYNACK_API int synack_poll(struct stack *st, int fd);

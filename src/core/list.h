@@ -13,6 +13,7 @@ struct list_head {
 
 static inline void INIT_LIST_HEAD(struct list_head *h) { h->next = h->prev = h; }
 static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+static inline bool list_is_singular(const struct list_head *h) { return !list_empty(h) && h->next == h->prev; }
 
 static inline void __list_add(struct list_head *n, struct list_head *prev, struct list_head *next)
 {

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
+
 #include "core/stack.h"
 #include "tcp/tcp.h"
 
@@ -18,10 +20,21 @@
  * clash with enum tcp_state). */
 #define TCP_NODELAY 1
 #define TCP_MAXSEG 2
+#define TCP_CORK 3
+#define TCP_KEEPIDLE 4
+#define TCP_KEEPINTVL 5
+#define TCP_KEEPCNT 6
 #define TCP_SYNCNT 7
+#define TCP_LINGER2 8
 #define TCP_DEFER_ACCEPT 9
+#define TCP_INFO 11
 #define TCP_QUICKACK 12
+#define TCP_CONGESTION 13
 #define TCP_USER_TIMEOUT 18
+/* <poll.h> shows it only under _GNU_SOURCE. */
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000
+#endif
 
 /* From inet_hashtables.c; to be declared in tcp.h. */
 void inet_unhash(struct sock *sk);
@@ -35,6 +48,17 @@ void inet_unhash(struct sock *sk);
 /* TCP_MAXSEG's upper bound (Linux: MAX_TCP_WINDOW). */
 #define MAX_TCP_WINDOW 32767
 #define MAX_TCP_SYNCNT 127
+#define MAX_TCP_KEEPIDLE 32767
+#define MAX_TCP_KEEPINTVL 32767
+#define MAX_TCP_KEEPCNT 127
+/* TCP_LINGER2's ceiling (Linux: TCP_FIN_TIMEOUT_MAX, 120 s). */
+#define TCP_FIN_TIMEOUT_MAX_S 120
+/* Linux's socket->state after a disconnect that failed (SS_DISCONNECTING). */
+#define SS_DISCONNECTING 4
+/* Vector and length limits of read/write (Linux: UIO_MAXIOV, MAX_RW_COUNT). */
+#define SOCK_IOV_MAX 1024
+#define SOCK_MAX_RW ((size_t)INT_MAX & ~(size_t)4095)
+#define NSEC_PER_SEC 1000000000ULL
 
 /* ------------------------------------------------------------ descriptors */
 
@@ -87,6 +111,12 @@ static void tcp_init_sock_defaults(struct sock *sk)
 	sk->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 	sk->icsk_rto = TCP_TIMEOUT_INIT_MS;
 	sk->snd_cwnd = TCP_INIT_CWND;
+	sk->snd_ssthresh = 0x7fffffff; /* TCP_INFINITE_SSTHRESH */
+	sk->snd_cwnd_clamp = ~0u;
+	sk->mdev_us = 1000000;         /* TCP_TIMEOUT_INIT in us, as tcp_init_sock */
+	sk->min_rtt_us = ~0u;
+	sk->rcvlowat = 1;
+	sk->ca_ops = tcp_ca_default();
 }
 
 struct sock *sk_alloc(struct stack *st)
@@ -108,6 +138,10 @@ struct sock *sk_alloc(struct stack *st)
 	INIT_LIST_HEAD(&sk->accept_node);
 	skb_queue_head_init(&sk->rtx_queue);
 	skb_queue_head_init(&sk->receive_queue);
+	skb_queue_head_init(&sk->write_queue);
+	skb_queue_head_init(&sk->out_of_order_queue);
+	INIT_LIST_HEAD(&sk->orphan_node);
+	timer_setup(&sk->keepalive_timer, tcp_keepalive_timer);
 	tcp_init_sock_defaults(sk);
 	tcp_init_xmit_timers(sk);
 	return sk;
@@ -133,8 +167,14 @@ void sk_free(struct sock *sk)
 		return;
 	st = sk->st;
 	tcp_clear_xmit_timers(sk);
+	del_timer(st, &sk->keepalive_timer);
+	list_del_init(&sk->orphan_node);
+	if (sk->ca_ops && sk->ca_ops->release)
+		sk->ca_ops->release(sk);
 	skb_queue_purge(&sk->rtx_queue);
 	skb_queue_purge(&sk->receive_queue);
+	skb_queue_purge(&sk->write_queue);
+	skb_queue_purge(&sk->out_of_order_queue);
 	if (!list_empty(&sk->accept_node)) {
 		list_del_init(&sk->accept_node);
 		if (sk->parent)
@@ -294,14 +334,50 @@ int synack_accept(struct stack *st, int fd, struct sockaddr_in *peer)
 	return newfd;
 }
 
-/* connect(AF_UNSPEC) dissolves an association. On a closed socket that is
- * nothing; aborting a live one needs tcp_disconnect, not written yet. */
+/* Linux's tcp_disconnect for the states the socket layer may dissolve on
+ * its own: an idle socket, a listener (its queues go, children are reset)
+ * and a SYN_SENT attempt (abandoned with ECONNRESET). A synchronized
+ * connection must be aborted by the protocol and is refused. */
+static int sock_disconnect(struct sock *sk)
+{
+	switch (sk->c.state) {
+	case TCP_CLOSE:
+		break;
+	case TCP_LISTEN:
+		tcp_set_state(sk, TCP_CLOSE);
+		inet_csk_listen_stop(sk, true);
+		break;
+	case TCP_SYN_SENT:
+		tcp_set_state(sk, TCP_CLOSE);
+		sk->sk_err = ECONNRESET;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	tcp_clear_xmit_timers(sk);
+	del_timer(sk->st, &sk->keepalive_timer);
+	skb_queue_purge(&sk->receive_queue);
+	skb_queue_purge(&sk->out_of_order_queue);
+	skb_queue_purge(&sk->write_queue);
+	skb_queue_purge(&sk->rtx_queue);
+	sk->copied_seq = sk->rcv_nxt;
+	sk->packets_out = 0;
+	sk->c.raddr = 0;
+	sk->c.rport = 0;
+	if (!sk->addr_bound)
+		sk->c.laddr = 0;
+	sk->sk_shutdown = 0;
+	return 0;
+}
+
+/* connect(AF_UNSPEC) dissolves an association (Linux: __inet_stream_connect). */
 static int inet_disconnect(struct sock *sk)
 {
-	if (sk->c.state != TCP_CLOSE)
-		return -EOPNOTSUPP;
-	sk->sock_state = SS_UNCONNECTED;
-	return 0;
+	int err = sock_disconnect(sk);
+
+	if (!err)
+		sk->sock_state = SS_UNCONNECTED;
+	return err;
 }
 
 /* The pending error, once (Linux: sock_error). */
@@ -408,6 +484,202 @@ int synack_getpeername(struct stack *st, int fd, struct sockaddr_in *addr)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ data */
+
+/* The checks Linux's import_iovec makes: a count within UIO_MAXIOV and no
+ * segment longer than ssize_t allows. With no user memory to fault on, a
+ * NULL base under a non-zero length is -EINVAL. Sets *total. */
+static int sock_check_iov(const struct iovec *iov, int iovcnt, size_t *total)
+{
+	size_t sum = 0;
+
+	if (iovcnt < 0 || iovcnt > SOCK_IOV_MAX)
+		return -EINVAL;
+	if (iovcnt && !iov)
+		return -EINVAL;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX)
+			return -EINVAL;
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return -EINVAL;
+		sum += iov[i].iov_len < SOCK_MAX_RW ? iov[i].iov_len : SOCK_MAX_RW;
+		if (sum > SOCK_MAX_RW)
+			sum = SOCK_MAX_RW;
+	}
+	*total = sum;
+	return 0;
+}
+
+/* Runs fn on iov, shortened as Linux shortens a transfer to MAX_RW_COUNT
+ * bytes when the vector is longer than that. */
+static long sock_iov_call(struct sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			  long (*fn)(struct sock *, const struct iovec *, int, int))
+{
+	struct iovec *short_iov;
+	size_t total = 0, left = SOCK_MAX_RW;
+	long ret;
+	int n = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len < SOCK_MAX_RW ? iov[i].iov_len : SOCK_MAX_RW;
+	if (total <= SOCK_MAX_RW)
+		return fn(sk, iov, iovcnt, flags);
+	short_iov = malloc((size_t)iovcnt * sizeof(*short_iov));
+	if (!short_iov)
+		return -ENOMEM;
+	for (int i = 0; i < iovcnt && left; i++, n++) {
+		short_iov[i] = iov[i];
+		if (short_iov[i].iov_len > left)
+			short_iov[i].iov_len = left;
+		left -= short_iov[i].iov_len;
+	}
+	ret = fn(sk, short_iov, n, flags);
+	free(short_iov);
+	return ret;
+}
+
+/* inet_sendmsg -> tcp_sendmsg_locked, for a socket that never blocks.
+ * Before the connection is up, sk_stream_wait_connect's answers: a pending
+ * error, -EAGAIN while the handshake runs, -EPIPE otherwise (as Linux -
+ * not -ENOTCONN - for a socket that was never connected or is done). After
+ * SHUT_WR or a hard error, sk_stream_error's: the pending error once, then
+ * -EPIPE. No signal is ever raised, so MSG_NOSIGNAL changes nothing. */
+static long sock_sendmsg(struct sock *sk, const struct iovec *iov, int iovcnt, size_t total, int flags)
+{
+	int state = sk->c.state, err;
+
+	/* Urgent data is not supported (Linux would send it). */
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT) {
+		err = sock_error(sk);
+		if (err)
+			return err;
+		return state == TCP_SYN_SENT || state == TCP_SYN_RECV ? -EAGAIN : -EPIPE;
+	}
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
+		err = sock_error(sk);
+		return err ? err : -EPIPE;
+	}
+	/* Nothing to queue: a connected socket accepts zero bytes. */
+	if (!total)
+		return 0;
+	return sock_iov_call(sk, iov, iovcnt, flags, tcp_sendmsg);
+}
+
+/* inet_recvmsg -> tcp_recvmsg: the error queue is always empty, a listener
+ * has no stream, and no urgent byte is ever held (MSG_OOB: -EINVAL, as
+ * Linux without one). tcp_recvmsg answers the rest: data, a pending error
+ * once, 0 at EOF, -ENOTCONN for a socket never connected, -EAGAIN. */
+static long sock_recvmsg(struct sock *sk, const struct iovec *iov, int iovcnt, int flags)
+{
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
+	if (sk->c.state == TCP_LISTEN)
+		return -ENOTCONN;
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	return sock_iov_call(sk, iov, iovcnt, flags, tcp_recvmsg);
+}
+
+long synack_send(struct stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	struct iovec iov;
+
+	if (!sk)
+		return -EBADF;
+	if (!buf && len)
+		return -EINVAL;
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len < SOCK_MAX_RW ? len : SOCK_MAX_RW;
+	return sock_sendmsg(sk, &iov, 1, iov.iov_len, flags);
+}
+
+long synack_sendv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	size_t total;
+	int err;
+
+	if (!sk)
+		return -EBADF;
+	err = sock_check_iov(iov, iovcnt, &total);
+	if (err)
+		return err;
+	return sock_sendmsg(sk, iov, iovcnt, total, flags);
+}
+
+long synack_recv(struct stack *st, int fd, void *buf, size_t len, int flags)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	struct iovec iov;
+
+	if (!sk)
+		return -EBADF;
+	if (!buf && len)
+		return -EINVAL;
+	iov.iov_base = buf;
+	iov.iov_len = len < SOCK_MAX_RW ? len : SOCK_MAX_RW;
+	return sock_recvmsg(sk, &iov, 1, flags);
+}
+
+long synack_recvv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	size_t total;
+	int err;
+
+	if (!sk)
+		return -EBADF;
+	err = sock_check_iov(iov, iovcnt, &total);
+	if (err)
+		return err;
+	return sock_recvmsg(sk, iov, iovcnt, flags);
+}
+
+/* inet_shutdown. how + 1 is the RCV_SHUTDOWN/SEND_SHUTDOWN mask. A socket
+ * in CLOSE answers -ENOTCONN but, as in Linux, still records the bits. A
+ * connect in SYN_SENT is abandoned, and a listener told SHUT_RD (or RDWR)
+ * stops listening; SHUT_WR alone leaves a listener as it is. */
+int synack_shutdown(struct stack *st, int fd, int how)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	int mask, err = 0;
+
+	if (!sk)
+		return -EBADF;
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	mask = how + 1;
+	if (sk->sock_state == SS_CONNECTING) {
+		if (sk->c.state == TCP_SYN_SENT || sk->c.state == TCP_SYN_RECV || sk->c.state == TCP_CLOSE)
+			sk->sock_state = SS_DISCONNECTING;
+		else
+			sk->sock_state = SS_CONNECTED;
+	}
+	switch (sk->c.state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		sk->sk_shutdown |= (uint8_t)mask;
+		break;
+	case TCP_LISTEN:
+		if (!(mask & RCV_SHUTDOWN))
+			break;
+		/* fall through */
+	case TCP_SYN_SENT:
+		err = sock_disconnect(sk);
+		sk->sock_state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		break;
+	default:
+		sk->sk_shutdown |= (uint8_t)mask;
+		tcp_shutdown(sk, mask);
+		break;
+	}
+	sk_state_change(sk);
+	return err;
+}
+
 /* --------------------------------------------------------------- options */
 
 /* TCP_DEFER_ACCEPT's seconds as a count of SYN-ACK retransmissions whose
@@ -460,9 +732,67 @@ static uint32_t sock_buf_size(int val, long max, uint32_t min)
 	return v * 2 > min ? v * 2 : min;
 }
 
-static int sock_setsockopt(struct sock *sk, int name, int val)
+/* The keepalive timer's first expiry after idle (Linux: keepalive_time_when). */
+static uint32_t keepalive_time_s(const struct sock *sk)
+{
+	return sk->keepalive_time_s ? sk->keepalive_time_s : (uint32_t)sk->st->sysctl.tcp_keepalive_time;
+}
+
+static uint32_t keepalive_intvl_s(const struct sock *sk)
+{
+	return sk->keepalive_intvl_s ? sk->keepalive_intvl_s : (uint32_t)sk->st->sysctl.tcp_keepalive_intvl;
+}
+
+static uint32_t keepalive_probes(const struct sock *sk)
+{
+	return sk->keepalive_probes ? sk->keepalive_probes : (uint32_t)sk->st->sysctl.tcp_keepalive_probes;
+}
+
+static void keepalive_timer_arm(struct sock *sk)
 {
 	struct stack *st = sk->st;
+
+	mod_timer(st, &sk->keepalive_timer, stack_now(st) + (uint64_t)keepalive_time_s(sk) * NSEC_PER_SEC);
+}
+
+/* Linux's tcp_set_keepalive: the timer runs only on a connection, starts
+ * when the option turns on and stops when it turns off. */
+static void sock_set_keepalive(struct sock *sk, bool on)
+{
+	if (sk->c.state != TCP_CLOSE && sk->c.state != TCP_LISTEN) {
+		if (on && !sk->keepalive)
+			keepalive_timer_arm(sk);
+		else if (!on)
+			del_timer(sk->st, &sk->keepalive_timer);
+	}
+	sk->keepalive = on;
+}
+
+/* Linux's tcp_set_rcvlowat: at most half of what the receive buffer may
+ * grow to; 0 means 1; an unlocked buffer grows to hold twice the mark. */
+static void sock_set_rcvlowat(struct sock *sk, int val)
+{
+	long cap = sk->rcvbuf_locked ? (long)(sk->sk_rcvbuf >> 1) : sk->st->sysctl.tcp_rmem_max >> 1;
+
+	if (val < 0)
+		val = INT_MAX;
+	if (val > cap)
+		val = (int)cap;
+	sk->rcvlowat = val ? val : 1;
+	if (sk->rcvbuf_locked)
+		return;
+	if ((uint32_t)val * 2 > sk->sk_rcvbuf) {
+		sk->sk_rcvbuf = (uint32_t)val * 2;
+		sk->window_clamp = (uint32_t)tcp_full_space(sk->sk_rcvbuf);
+	}
+}
+
+/* SOL_SOCKET (Linux: sk_setsockopt). Every option reads an int first;
+ * SO_LINGER then needs the whole struct linger. */
+static int sock_setsockopt(struct sock *sk, int name, int val, const void *optval, unsigned int optlen)
+{
+	struct stack *st = sk->st;
+	struct linger ling;
 
 	switch (name) {
 	case SO_REUSEADDR:
@@ -474,6 +804,25 @@ static int sock_setsockopt(struct sock *sk, int name, int val)
 	case SO_RCVBUF:
 		sk->sk_rcvbuf = sock_buf_size(val, st->sysctl.rmem_max, SOCK_MIN_RCVBUF);
 		sk->rcvbuf_locked = true;
+		return 0;
+	case SO_KEEPALIVE:
+		sock_set_keepalive(sk, val != 0);
+		return 0;
+	case SO_LINGER:
+		if (optlen < sizeof(ling))
+			return -EINVAL;
+		memcpy(&ling, optval, sizeof(ling));
+		/* Turning it off keeps the time, as Linux; a negative time is
+		 * Linux's "forever" (MAX_SCHEDULE_TIMEOUT), kept as INT_MAX s. */
+		if (ling.l_onoff) {
+			sk->linger_secs = ling.l_linger < 0 ? INT_MAX : ling.l_linger;
+			sk->linger_on = true;
+		} else {
+			sk->linger_on = false;
+		}
+		return 0;
+	case SO_RCVLOWAT:
+		sock_set_rcvlowat(sk, val);
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -499,6 +848,28 @@ static void tcp_sock_set_quickack(struct sock *sk, int val)
 	}
 }
 
+/* Queued data goes out now (TCP_NODELAY set, TCP_CORK cleared). Linux's
+ * push does nothing on a closed socket; nothing is queued before the
+ * connection is up either. */
+static void sock_push(struct sock *sk)
+{
+	if (sk->c.state == TCP_CLOSE || sk->c.state == TCP_LISTEN || !sk->write_queue.qlen)
+		return;
+	tcp_push_pending_frames(sk);
+}
+
+/* TCP_KEEPIDLE on a live connection with keepalive on restarts the wait
+ * with the new idle time (Linux subtracts the time already idle). */
+static int tcp_sock_set_keepidle(struct sock *sk, int val)
+{
+	if (val < 1 || val > MAX_TCP_KEEPIDLE)
+		return -EINVAL;
+	sk->keepalive_time_s = (uint32_t)val;
+	if (sk->keepalive && sk->c.state != TCP_CLOSE && sk->c.state != TCP_LISTEN)
+		keepalive_timer_arm(sk);
+	return 0;
+}
+
 static int tcp_setsockopt(struct sock *sk, int name, int val)
 {
 	switch (name) {
@@ -511,6 +882,33 @@ static int tcp_setsockopt(struct sock *sk, int name, int val)
 		return 0;
 	case TCP_NODELAY:
 		sk->nodelay = val != 0;
+		if (sk->nodelay)
+			sock_push(sk);
+		return 0;
+	case TCP_CORK:
+		sk->cork = val != 0;
+		if (!sk->cork)
+			sock_push(sk);
+		return 0;
+	case TCP_KEEPIDLE:
+		return tcp_sock_set_keepidle(sk, val);
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > MAX_TCP_KEEPINTVL)
+			return -EINVAL;
+		sk->keepalive_intvl_s = (uint32_t)val;
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > MAX_TCP_KEEPCNT)
+			return -EINVAL;
+		sk->keepalive_probes = (uint8_t)val;
+		return 0;
+	case TCP_LINGER2:
+		if (val < 0)
+			sk->linger2 = -1;
+		else if (val > TCP_FIN_TIMEOUT_MAX_S)
+			sk->linger2 = TCP_FIN_TIMEOUT_MAX_S;
+		else
+			sk->linger2 = val;
 		return 0;
 	case TCP_SYNCNT:
 		if (val < 1 || val > MAX_TCP_SYNCNT)
@@ -533,6 +931,23 @@ static int tcp_setsockopt(struct sock *sk, int name, int val)
 	}
 }
 
+/* TCP_CONGESTION takes a string: at most TCP_CA_NAME_MAX - 1 bytes of it,
+ * up to its NUL (Linux: strncpy_from_sockptr). */
+static int tcp_setsockopt_congestion(struct sock *sk, const void *val, unsigned int len)
+{
+	char name[TCP_CA_NAME_MAX];
+	size_t n;
+
+	if (len < 1)
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	n = strnlen(val, len < TCP_CA_NAME_MAX - 1 ? len : TCP_CA_NAME_MAX - 1);
+	memcpy(name, val, n);
+	name[n] = '\0';
+	return tcp_set_congestion_control(sk, name);
+}
+
 int synack_setsockopt(struct stack *st, int fd, int level, int name, const void *val, unsigned int len)
 {
 	struct sock *sk = sockfd_lookup(st, fd);
@@ -542,12 +957,14 @@ int synack_setsockopt(struct stack *st, int fd, int level, int name, const void 
 		return -EBADF;
 	if (level != SOL_SOCKET && level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+		return tcp_setsockopt_congestion(sk, val, len);
 	if (len < sizeof(int))
 		return -EINVAL;
 	if (!val)
 		return -EFAULT;
 	memcpy(&v, val, sizeof(v));
-	return level == SOL_SOCKET ? sock_setsockopt(sk, name, v) : tcp_setsockopt(sk, name, v);
+	return level == SOL_SOCKET ? sock_setsockopt(sk, name, v, val, len) : tcp_setsockopt(sk, name, v);
 }
 
 /* SO_ERROR: the hard error, else the soft one; either is cleared. */
@@ -562,73 +979,122 @@ static int sock_get_error(struct sock *sk)
 	return err;
 }
 
-static int sock_getsockopt(struct sock *sk, int name, int *v)
+/* An option's value as bytes: an int, or a struct for the few that are not. */
+union sockopt_val {
+	int i;
+	struct linger ling;
+	struct synack_tcp_info info;
+	char name[TCP_CA_NAME_MAX];
+};
+
+/* Fills *v and returns its size, or a negative errno. */
+static int sock_getsockopt(struct sock *sk, int name, union sockopt_val *v)
 {
 	switch (name) {
 	case SO_REUSEADDR:
-		*v = sk->reuseaddr;
-		return 0;
+		v->i = sk->reuseaddr;
+		break;
 	case SO_SNDBUF:
-		*v = (int)sk->sk_sndbuf;
-		return 0;
+		v->i = (int)sk->sk_sndbuf;
+		break;
 	case SO_RCVBUF:
-		*v = (int)sk->sk_rcvbuf;
-		return 0;
+		v->i = (int)sk->sk_rcvbuf;
+		break;
 	case SO_ERROR:
-		*v = sock_get_error(sk);
-		return 0;
+		v->i = sock_get_error(sk);
+		break;
 	case SO_TYPE:
-		*v = SOCK_STREAM;
-		return 0;
+		v->i = SOCK_STREAM;
+		break;
 	case SO_ACCEPTCONN:
-		*v = sk->c.state == TCP_LISTEN;
-		return 0;
+		v->i = sk->c.state == TCP_LISTEN;
+		break;
 	case SO_DOMAIN:
-		*v = AF_INET;
-		return 0;
+		v->i = AF_INET;
+		break;
 	case SO_PROTOCOL:
-		*v = IPPROTO_TCP;
-		return 0;
+		v->i = IPPROTO_TCP;
+		break;
+	case SO_KEEPALIVE:
+		v->i = sk->keepalive;
+		break;
+	case SO_RCVLOWAT:
+		v->i = sk->rcvlowat;
+		break;
+	case SO_LINGER:
+		v->ling.l_onoff = sk->linger_on;
+		v->ling.l_linger = sk->linger_secs;
+		return sizeof(v->ling);
 	default:
 		return -ENOPROTOOPT;
 	}
+	return sizeof(int);
 }
 
-static int tcp_getsockopt(struct sock *sk, int name, int *v)
+static int tcp_getsockopt(struct sock *sk, int name, union sockopt_val *v)
 {
 	switch (name) {
 	case TCP_MAXSEG:
 		/* Before a connection, what the user asked for. */
-		*v = sk->mss_cache;
+		v->i = sk->mss_cache;
 		if (sk->rx_opt.user_mss && (sk->c.state == TCP_CLOSE || sk->c.state == TCP_LISTEN))
-			*v = sk->rx_opt.user_mss;
-		return 0;
+			v->i = sk->rx_opt.user_mss;
+		break;
 	case TCP_NODELAY:
-		*v = sk->nodelay;
-		return 0;
+		v->i = sk->nodelay;
+		break;
+	case TCP_CORK:
+		v->i = sk->cork;
+		break;
+	case TCP_KEEPIDLE:
+		v->i = (int)keepalive_time_s(sk);
+		break;
+	case TCP_KEEPINTVL:
+		v->i = (int)keepalive_intvl_s(sk);
+		break;
+	case TCP_KEEPCNT:
+		v->i = (int)keepalive_probes(sk);
+		break;
+	case TCP_LINGER2:
+		v->i = sk->linger2 < 0 ? -1 : sk->linger2 ? sk->linger2 : (int)sk->st->sysctl.tcp_fin_timeout;
+		break;
 	case TCP_SYNCNT:
-		*v = sk->icsk_syn_retries ? sk->icsk_syn_retries : (int)sk->st->sysctl.tcp_syn_retries;
-		return 0;
+		v->i = sk->icsk_syn_retries ? sk->icsk_syn_retries : (int)sk->st->sysctl.tcp_syn_retries;
+		break;
 	case TCP_QUICKACK:
-		*v = !sk->icsk_ack.pingpong;
-		return 0;
+		v->i = !sk->icsk_ack.pingpong;
+		break;
 	case TCP_DEFER_ACCEPT:
-		*v = retrans_to_secs(sk->rskq_defer_accept, TCP_TIMEOUT_INIT_MS / 1000, TCP_RTO_MAX_MS / 1000);
-		return 0;
+		v->i = retrans_to_secs(sk->rskq_defer_accept, TCP_TIMEOUT_INIT_MS / 1000, TCP_RTO_MAX_MS / 1000);
+		break;
 	case TCP_USER_TIMEOUT:
-		*v = (int)sk->icsk_user_timeout;
-		return 0;
+		v->i = (int)sk->icsk_user_timeout;
+		break;
+	case TCP_CONGESTION:
+		/* The module's name, NUL-padded to TCP_CA_NAME_MAX. */
+		memset(v->name, 0, sizeof(v->name));
+		memcpy(v->name, sk->ca_ops->name, sizeof(v->name));
+		return sizeof(v->name);
+	case TCP_INFO:
+		memset(&v->info, 0, sizeof(v->info));
+		tcp_get_info(sk, &v->info);
+		return sizeof(v->info);
 	default:
 		return -ENOPROTOOPT;
 	}
+	return sizeof(int);
 }
 
-/* As Linux, a short buffer gets the value's first bytes, not an error. */
+/* As Linux, a short buffer gets the value's first bytes, not an error, and
+ * *len says how many were written. A length that is negative as an int is
+ * -EINVAL at SOL_SOCKET; TCP's options read it as unsigned (Linux's
+ * min_t(unsigned int, ...)), so there it only means "big". */
 int synack_getsockopt(struct stack *st, int fd, int level, int name, void *val, unsigned int *len)
 {
 	struct sock *sk = sockfd_lookup(st, fd);
+	union sockopt_val v;
 	unsigned int n;
-	int v = 0, err;
+	int size;
 
 	if (!sk)
 		return -EBADF;
@@ -636,12 +1102,13 @@ int synack_getsockopt(struct stack *st, int fd, int level, int name, void *val, 
 		return -ENOPROTOOPT;
 	if (!len || !val)
 		return -EFAULT;
-	if (*len > INT_MAX)
+	if (level == SOL_SOCKET && *len > INT_MAX)
 		return -EINVAL;
-	err = level == SOL_SOCKET ? sock_getsockopt(sk, name, &v) : tcp_getsockopt(sk, name, &v);
-	if (err)
-		return err;
-	n = *len < sizeof(v) ? *len : sizeof(v);
+	memset(&v, 0, sizeof(v));
+	size = level == SOL_SOCKET ? sock_getsockopt(sk, name, &v) : tcp_getsockopt(sk, name, &v);
+	if (size < 0)
+		return size;
+	n = *len < (unsigned int)size ? *len : (unsigned int)size;
 	memcpy(val, &v, n);
 	*len = n;
 	return 0;
@@ -649,15 +1116,35 @@ int synack_getsockopt(struct stack *st, int fd, int level, int name, void *val, 
 
 /* ------------------------------------------------------------------ poll */
 
-/* The peer has sent FIN: reads return end of file. */
-static bool tcp_rcv_shutdown(int state)
+/* Linux's tcp_epollin_ready: at least rcvlowat bytes, or any byte once the
+ * receive window has shrunk below one segment (more will not come until
+ * the user reads). */
+static bool tcp_stream_is_readable(const struct sock *sk)
 {
-	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_CLOSING ||
-	       state == TCP_TIME_WAIT;
+	uint32_t avail = tcp_inq(sk);
+	int32_t rwin;
+
+	if (!avail)
+		return false;
+	if (avail >= (uint32_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1))
+		return true;
+	rwin = (int32_t)(sk->rcv_wup + sk->rcv_wnd - sk->rcv_nxt);
+	return rwin <= 0 || (uint32_t)rwin <= sk->rcv_mss;
+}
+
+/* Linux's __sk_stream_is_writeable: room left, and at least half as much
+ * free as is queued (so POLLOUT comes back once a third of sndbuf is free). */
+static bool tcp_stream_is_writeable(const struct sock *sk)
+{
+	uint32_t free_space = tcp_wspace(sk);
+	uint32_t queued = sk->sk_sndbuf > free_space ? sk->sk_sndbuf - free_space : 0;
+
+	return free_space > 0 && free_space >= queued / 2;
 }
 
 /* tcp_poll. As in Linux, a socket in CLOSE - never connected, or done -
- * reports POLLHUP and POLLOUT (a write would fail at once, not block). */
+ * reports POLLHUP and POLLOUT (a write would fail at once, not block), and
+ * a socket shut for writing reports POLLOUT for the same reason. */
 int synack_poll(struct stack *st, int fd)
 {
 	struct sock *sk = sockfd_lookup(st, fd);
@@ -667,15 +1154,16 @@ int synack_poll(struct stack *st, int fd)
 		return -EBADF;
 	state = sk->c.state;
 	if (state == TCP_LISTEN)
-		return list_empty(&sk->accept_queue) ? 0 : POLLIN;
-	if (state == TCP_CLOSE)
+		return list_empty(&sk->accept_queue) ? 0 : POLLIN | POLLRDNORM;
+	if (sk->sk_shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
 		mask |= POLLHUP;
-	if (tcp_rcv_shutdown(state))
-		mask |= POLLIN;
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (sk->receive_queue.qlen)
-			mask |= POLLIN;
-		mask |= POLLOUT;
+		if (tcp_stream_is_readable(sk))
+			mask |= POLLIN | POLLRDNORM;
+		if ((sk->sk_shutdown & SEND_SHUTDOWN) || state == TCP_CLOSE || tcp_stream_is_writeable(sk))
+			mask |= POLLOUT | POLLWRNORM;
 	}
 	if (sk->sk_err)
 		mask |= POLLERR;

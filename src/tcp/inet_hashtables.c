@@ -368,10 +368,16 @@ void inet_hashinfo_destroy(struct stack *st)
 
 /* ---------------------------------------------------------- connect ports */
 
-/* Is sk's 4-tuple with this local port free? (TIME-WAIT takeover: later.) */
+/* Is sk's 4-tuple with this local port free? */
 static bool inet_tuple_free(struct sock *sk, uint16_t lport)
 {
-	return !inet_lookup_established(sk->st, sk->c.raddr, sk->c.rport, sk->c.laddr, lport);
+	struct sock_common *c = inet_lookup_established(sk->st, sk->c.raddr, sk->c.rport, sk->c.laddr, lport);
+
+	/* teardown hook: a TIME-WAIT minisock may hand its tuple over
+	 * (tcp_twsk_unique counts TWRecycled and frees it). */
+	if (c && c->state == TCP_TIME_WAIT)
+		return tcp_twsk_unique(sk, container_of(c, struct tcp_timewait_sock, c));
+	return !c;
 }
 
 /* The port is held already: only the 4-tuple must be unique
@@ -388,8 +394,10 @@ static int inet_check_established(struct sock *sk)
 static bool hash_connect_port_ok(struct sock *sk, uint16_t port, struct inet_bind_bucket **tb)
 {
 	*tb = inet_bind_bucket_find(sk->st, port);
+	/* teardown hook: a minisock holds no bucket, so a port without one
+	 * may still have a tuple in TIME-WAIT. */
 	if (!*tb)
-		return true;
+		return inet_tuple_free(sk, port);
 	if ((*tb)->fastreuse >= 0)
 		return false;
 	return inet_tuple_free(sk, port);

@@ -103,6 +103,7 @@ struct sock_common {
 };
 
 struct sock;
+struct tcp_congestion_ops;
 
 /* A pending passive open (Linux: tcp_request_sock), in ehash as NEW_SYN_RECV. */
 struct request_sock {
@@ -170,6 +171,8 @@ struct sock {
 		uint8_t quick;          /* quick ACKs left */
 		bool pingpong;
 		uint32_t ato;           /* ms */
+		uint32_t lrcvtime;      /* jiffies: last data received */
+		bool now;               /* one immediate ACK is due (Linux: ICSK_ACK_NOW) */
 	} icsk_ack;
 
 	/* TCP (Linux: tcp_sock). */
@@ -189,8 +192,131 @@ struct sock {
 	bool nodelay, quickack_off;     /* TCP_QUICKACK=0 sets pingpong */
 	uint64_t last_oow_ack_time;     /* ns */
 	uint8_t tos;
-	struct sk_buff_head rtx_queue;      /* sent, unacknowledged (the SYN) */
+	struct sk_buff_head rtx_queue;      /* sent, unacknowledged */
 	struct sk_buff_head receive_queue;  /* in-order data for the user */
+
+	/* Sending (Linux: sk_write_queue, tcp_sock send fields). */
+	struct sk_buff_head write_queue;    /* accepted from the user, not yet sent */
+	uint32_t pushed_seq;
+	uint32_t snd_sml;                   /* end of the last small segment sent (Nagle) */
+	uint32_t snd_up;
+	uint32_t lsndtime;                  /* jiffies: last data sent */
+	uint32_t packets_out, sacked_out, lost_out, retrans_out;
+	uint32_t high_seq;                  /* snd_nxt when recovery began */
+	uint8_t ca_state;                   /* TCP_CA_* */
+	uint32_t snd_ssthresh, snd_cwnd_cnt, snd_cwnd_clamp, prior_cwnd, prior_ssthresh;
+	uint32_t snd_cwnd_stamp;            /* jiffies */
+	bool is_cwnd_limited;
+	uint32_t delivered;                 /* segments delivered (acked or sacked) */
+	uint32_t bytes_sent, bytes_retrans;
+	uint64_t bytes_received;
+	uint32_t segs_in, segs_out, data_segs_in, data_segs_out;
+	const struct tcp_congestion_ops *ca_ops;
+	uint64_t ca_priv[13] __attribute__((aligned(8))); /* the CA module's state (Linux: icsk_ca_priv) */
+	uint8_t ca_dupacks;                 /* duplicate ACKs without SACK (NewReno) */
+	uint32_t highest_sack;              /* end of the highest SACKed segment */
+	uint32_t sack_ack_seq;              /* the ACK the SACK blocks being read came with */
+	uint32_t prr_delivered, prr_out;    /* PRR (RFC 6937) */
+
+	/* RTT (Linux: tcp_rtt_estimator; all in microseconds, srtt << 3). */
+	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;
+	uint32_t min_rtt_us;
+	uint64_t tcp_mstamp;                /* us: time of the segment being processed */
+
+	/* Receiving. */
+	struct sk_buff_head out_of_order_queue; /* by seq (Linux: an rbtree) */
+	uint8_t num_sacks;
+	uint32_t selective_acks[4][2];      /* SACK blocks we send, most recent first */
+	uint16_t rcv_mss;                   /* icsk_ack.rcv_mss: the peer's segment size estimate */
+	uint32_t rcvq_space;
+	int rcvlowat;                       /* SO_RCVLOWAT */
+
+	/* User-side state. */
+	uint8_t sk_shutdown;                /* RCV_SHUTDOWN | SEND_SHUTDOWN */
+	bool linger_on;
+	int linger_secs;                    /* SO_LINGER */
+	int linger2;                        /* TCP_LINGER2 (s; -1: RST), 0 = tcp_fin_timeout */
+	bool cork;                          /* TCP_CORK */
+	bool keepalive;                     /* SO_KEEPALIVE */
+	uint32_t keepalive_time_s, keepalive_intvl_s;
+	uint8_t keepalive_probes;
+	uint32_t rcv_tstamp;                /* jiffies: last ACK processed (tcp_ack sets it; keepalive idle time) */
+	uint8_t probes_out;                 /* keepalive / zero-window probes sent */
+	struct timer keepalive_timer;       /* keepalive, and FIN-WAIT-2 (as Linux) */
+	struct list_head orphan_node;       /* on st->tcp.orphans while orphaned and alive */
+};
+
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+#define SHUTDOWN_MASK 3
+
+/* Congestion states (Linux: enum tcp_ca_state). */
+enum tcp_ca_state { TCP_CA_Open = 0, TCP_CA_Disorder, TCP_CA_CWR, TCP_CA_Recovery, TCP_CA_Loss };
+
+/* Events for cwnd_event (Linux: enum tcp_ca_event). */
+enum tcp_ca_event {
+	CA_EVENT_TX_START,          /* first transmit when no packets in flight */
+	CA_EVENT_CWND_RESTART,      /* congestion window restart (after idle) */
+	CA_EVENT_COMPLETE_CWR,      /* end of congestion recovery */
+	CA_EVENT_LOSS,              /* loss timeout */
+};
+
+struct ack_sample {
+	uint32_t pkts_acked;
+	int32_t rtt_us;             /* -1 when no sample */
+	uint32_t in_flight;
+};
+
+#define TCP_CA_NAME_MAX 16
+/* A congestion control module (Linux: struct tcp_congestion_ops), selected
+ * per socket with TCP_CONGESTION. State lives in sk->ca_priv. */
+struct tcp_congestion_ops {
+	char name[TCP_CA_NAME_MAX];
+	void (*init)(struct sock *sk);
+	void (*release)(struct sock *sk);
+	/* The slow start threshold after a loss. */
+	uint32_t (*ssthresh)(struct sock *sk);
+	/* Grow cwnd on an ACK of `acked` segments (ack: the new snd_una). */
+	void (*cong_avoid)(struct sock *sk, uint32_t ack, uint32_t acked);
+	void (*set_state)(struct sock *sk, uint8_t new_state);
+	void (*cwnd_event)(struct sock *sk, enum tcp_ca_event ev);
+	void (*pkts_acked)(struct sock *sk, const struct ack_sample *sample);
+	/* cwnd to restore after a spurious loss indication. */
+	uint32_t (*undo_cwnd)(struct sock *sk);
+};
+
+/* ---- tcp_cong.c, tcp_cubic.c ---- */
+const struct tcp_congestion_ops *tcp_ca_find(const char *name);
+/* The default is "cubic", as in Linux. */
+const struct tcp_congestion_ops *tcp_ca_default(void);
+void tcp_init_congestion_control(struct sock *sk);
+int tcp_set_congestion_control(struct sock *sk, const char *name); /* -ENOENT */
+void tcp_set_ca_state(struct sock *sk, uint8_t ca_state);
+void tcp_ca_event(struct sock *sk, enum tcp_ca_event ev);
+/* Helpers the modules share (Linux: tcp_slow_start, tcp_cong_avoid_ai, tcp_reno_*). */
+uint32_t tcp_slow_start(struct sock *sk, uint32_t acked);
+void tcp_cong_avoid_ai(struct sock *sk, uint32_t w, uint32_t acked);
+void tcp_reno_cong_avoid(struct sock *sk, uint32_t ack, uint32_t acked);
+uint32_t tcp_reno_ssthresh(struct sock *sk);
+uint32_t tcp_reno_undo_cwnd(struct sock *sk);
+static inline bool tcp_in_slow_start(const struct sock *sk) { return sk->snd_cwnd < sk->snd_ssthresh; }
+extern const struct tcp_congestion_ops tcp_reno_ops;
+extern const struct tcp_congestion_ops tcp_cubic_ops;
+
+/* The TIME-WAIT minisock (Linux: tcp_timewait_sock), in ehash as TCP_TIME_WAIT. */
+struct tcp_timewait_sock {
+	struct sock_common c;       /* state TCP_TIME_WAIT; tw_substate below */
+	struct stack *st;
+	uint8_t tw_substate;        /* TCP_FIN_WAIT2 or TCP_TIME_WAIT */
+	uint32_t tw_rcv_nxt, tw_snd_nxt, tw_rcv_wnd;
+	uint32_t tw_ts_recent, tw_ts_offset;
+	uint64_t tw_ts_recent_stamp;    /* s */
+	uint8_t tw_rcv_wscale;
+	bool tw_tstamp_ok;
+	uint32_t tw_entry_stamp;        /* jiffies */
+	uint64_t tw_last_oow_ack_time;
+	struct timer tw_timer;
+	struct list_head tw_node;       /* on st->tcp.timewait */
 };
 
 #define ICSK_TIME_RETRANS 1
@@ -201,8 +327,17 @@ struct tcp_skb_cb {
 	uint32_t seq, end_seq;      /* end_seq = seq + SYN + FIN + data length */
 	uint32_t ack_seq;
 	uint8_t tcp_flags;
-	uint64_t when_ms;           /* sent at (ms) */
+	uint8_t sacked;             /* TCPCB_* scoreboard bits */
+	uint64_t tx_us;             /* last (re)transmission (us) */
+	/* teardown: a SYN that reopens a TIME-WAIT tuple carries the ISN
+	 * tcp_conn_request must use (0: choose one; Linux: tcp_tw_isn). */
+	uint32_t tcp_tw_isn;
 };
+#define TCPCB_SACKED_ACKED 0x01     /* the peer SACKed it */
+#define TCPCB_SACKED_RETRANS 0x02   /* retransmitted and not yet (s)acked */
+#define TCPCB_LOST 0x04             /* marked lost: to be retransmitted */
+#define TCPCB_EVER_RETRANS 0x80     /* retransmitted at least once (Karn) */
+#define ICSK_TIME_PROBE0 3
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
 
 /* The lookup tables (Linux: inet_hashinfo), per stack. */
@@ -223,6 +358,8 @@ struct tcp_state_all {
 	struct sock **fds;
 	int nfds;                       /* capacity */
 	struct list_head orphans;       /* closed sockets still doing protocol work */
+	struct list_head timewait;      /* TIME-WAIT minisocks */
+	uint32_t tw_count;
 	uint64_t last_synack_rl;        /* ns, rate limiting of reqsk ACKs */
 };
 
@@ -297,6 +434,12 @@ int tcp_v4_send_synack(struct request_sock *req);
 void tcp_send_ack(struct sock *sk);
 void tcp_send_delayed_ack(struct sock *sk);
 void tcp_send_active_reset(struct sock *sk);
+/* Queue a FIN after the data (Linux: tcp_send_fin) and push. */
+void tcp_send_fin(struct sock *sk);
+/* Send what the window and cwnd allow (Linux: tcp_push_pending_frames). */
+void tcp_push_pending_frames(struct sock *sk);
+/* Probe a zero window or a keepalive: a segment the peer must ACK (Linux: tcp_write_wakeup). */
+int tcp_write_wakeup(struct sock *sk);
 void tcp_send_challenge_ack(struct sock *sk);
 /* Build and send one segment from sk with the given flags. */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32_t seq);
@@ -305,8 +448,14 @@ uint16_t tcp_mss_clamp(const struct sock *sk, uint16_t mss);
 void tcp_sync_mss(struct sock *sk, uint32_t pmtu);
 void tcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);
 int tcp_retransmit_skb(struct sock *sk);
+int tcp_retransmit_one(struct sock *sk, struct sk_buff *skb);
+void tcp_xmit_retransmit_queue(struct sock *sk);
+uint32_t tcp_packets_in_flight(const struct sock *sk);
+void tcp_rearm_rto(struct sock *sk);
 void tcp_init_buffer_space(struct sock *sk);
 uint32_t tcp_select_window(struct sock *sk);
+/* The window tcp_select_window would offer now, without committing to it. */
+uint32_t tcp_select_window_peek(const struct sock *sk);
 
 /* ---- ICMP errors (tcp_v4_err) ---- */
 void tcp_v4_err(struct stack *st, const uint8_t *quoted, size_t len, uint8_t type, uint8_t code, uint32_t info);
@@ -323,16 +472,56 @@ void tcp_init_xmit_timers(struct sock *sk);
 void tcp_clear_xmit_timers(struct sock *sk);
 void inet_csk_reset_xmit_timer(struct sock *sk, int what, uint32_t when_ms);
 void tcp_retransmit_timer(struct stack *st, struct timer *t);
+void tcp_enter_loss(struct sock *sk);
 void tcp_delack_timer(struct stack *st, struct timer *t);
 
 #define SS_UNCONNECTED 1
 #define SS_CONNECTING 2
 #define SS_CONNECTED 3
 
-/* ---- tcp.c (socket-facing TCP: close, options) ---- */
-/* close() on a TCP socket: stops a listener, aborts a connect, and (until
- * orderly release lands with teardown) resets a connection. */
+/* ---- tcp.c: the user's data (lead) ---- */
+struct iovec;
+/* Linux's tcp_sendmsg: copy into the write queue in MSS-sized skbs and
+ * push. Bytes accepted, or -EAGAIN/-EPIPE/-ENOTCONN. MSG_MORE corks. */
+long tcp_sendmsg(struct sock *sk, const struct iovec *iov, int iovcnt, int flags);
+/* Linux's tcp_recvmsg: bytes copied, 0 at EOF, -EAGAIN, -ENOTCONN, or a
+ * pending error once (sk_err). MSG_PEEK leaves the data queued. */
+long tcp_recvmsg(struct sock *sk, const struct iovec *iov, int iovcnt, int flags);
+/* Bytes the user may read now / may still queue for sending. */
+uint32_t tcp_inq(const struct sock *sk);
+uint32_t tcp_wspace(const struct sock *sk);
+void tcp_get_info(const struct sock *sk, struct synack_tcp_info *info);
+
+/* ---- tcp_teardown.c: orderly release and TIME-WAIT (Linux: parts of tcp.c,
+ * tcp_input.c and tcp_minisocks.c, kept together here) ---- */
+/* close(): the caller has released the descriptor (sk->orphan is set).
+ * Stops a listener, aborts on unread data or SO_LINGER 0, otherwise sends
+ * FIN through the close states; the socket lives on as an orphan. */
 void tcp_close(struct sock *sk);
+/* shutdown(): SEND_SHUTDOWN sends a FIN after queued data. */
+void tcp_shutdown(struct sock *sk, int how);
+/* A FIN arrived in order (Linux: tcp_fin). rcv_nxt already covers it. */
+void tcp_fin(struct sock *sk);
+/* An acceptable ACK in FIN_WAIT1/CLOSING/LAST_ACK moved snd_una: the state
+ * changes it causes (Linux: the tail of tcp_rcv_state_process). Returns
+ * true when sk was destroyed or handed to TIME-WAIT (stop processing). */
+bool tcp_rcv_state_teardown(struct sock *sk, struct sk_buff *skb);
+/* Enter TIME-WAIT or FIN-WAIT-2 as a minisock (Linux: tcp_time_wait). */
+void tcp_time_wait(struct sock *sk, int state, uint32_t timeo_ms);
+/* A segment for a TIME-WAIT minisock (Linux: tcp_v4_timewait + tcp_timewait_state_process). */
+void tcp_v4_rcv_timewait(struct stack *st, struct tcp_timewait_sock *tw, struct sk_buff *skb);
+/* connect(): may the 4-tuple of a TIME-WAIT minisock be taken over? (tcp_twsk_unique) */
+bool tcp_twsk_unique(struct sock *sk, struct tcp_timewait_sock *tw);
+void tcp_keepalive_timer(struct stack *st, struct timer *t);
+/* Arm (or re-arm) the keepalive timer, which is also the orphaned
+ * FIN-WAIT-2 timer (Linux: inet_csk_reset_keepalive_timer). */
+void inet_csk_reset_keepalive_timer(struct sock *sk, uint32_t ms);
+/* SO_KEEPALIVE changed (Linux: tcp_set_keepalive; sk->keepalive already set). */
+void tcp_set_keepalive(struct sock *sk, bool on);
+/* Abort the connection and make sk reusable (Linux: tcp_disconnect):
+ * RST where the peer has state, CLOSE, queues purged, write_seq moved on. */
+int tcp_disconnect(struct sock *sk, int flags);
+void inet_twsk_destroy_all(struct stack *st);
 /* Drop a listener's requests and unaccepted children (Linux: inet_csk_listen_stop). */
 void inet_csk_listen_stop(struct sock *sk, bool reset_children);
 

@@ -6,6 +6,7 @@
  * data transfer. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/stack.h"
@@ -228,51 +229,422 @@ static bool tcp_validate_incoming(struct sock *sk, const struct sk_buff *skb)
 	return true;
 }
 
-/* ---- ACK processing ---- */
+/* ---- ACK processing (Linux: tcp_ack and its helpers) ---- */
+
+#define FLAG_DATA 0x01              /* the segment carries data */
+#define FLAG_WIN_UPDATE 0x02
+#define FLAG_DATA_ACKED 0x04        /* new data acknowledged */
+#define FLAG_SYN_ACKED 0x10
+#define FLAG_DATA_SACKED 0x20
+#define FLAG_DSACKING_ACK 0x800
+#define FLAG_SND_UNA_ADVANCED 0x400
+#define FLAG_ACKED (FLAG_DATA_ACKED | FLAG_SYN_ACKED)
+#define FLAG_NOT_DUP (FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
 
 static bool tcp_may_update_window(const struct sock *sk, uint32_t ack, uint32_t ack_seq, uint32_t nwin)
 {
 	return after(ack, sk->snd_una) || after(ack_seq, sk->snd_wl1) || (ack_seq == sk->snd_wl1 && (nwin > sk->snd_wnd || !nwin));
 }
 
-static void tcp_ack_update_window(struct sock *sk, const struct sk_buff *skb, uint32_t ack)
+static int tcp_ack_update_window(struct sock *sk, const struct sk_buff *skb, uint32_t ack)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	uint32_t nwin = ntohs(th->window);
+	int flag = 0;
 
 	if (!(th->flags & TCPHDR_SYN))
 		nwin <<= sk->rx_opt.snd_wscale;
 	if (tcp_may_update_window(sk, ack, TCP_SKB_CB(skb)->seq, nwin)) {
 		sk->snd_wl1 = TCP_SKB_CB(skb)->seq;
-		sk->snd_wnd = nwin;
+		if (sk->snd_wnd != nwin) {
+			flag = FLAG_WIN_UPDATE;
+			sk->snd_wnd = nwin;
+		}
 		if (nwin > sk->max_window)
 			sk->max_window = nwin;
 	}
+	return flag;
 }
 
-/* Drop what the ACK covers from the retransmit queue. */
-static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
+/* ---- RTT and RTO (Linux: tcp_rtt_estimator, tcp_set_rto; RFC 6298) ---- */
+
+static void tcp_rtt_estimator(struct sock *sk, int64_t mrtt_us)
 {
+	int64_t m = mrtt_us;
+	uint32_t srtt = sk->srtt_us;
+	uint32_t rto_min_us = TCP_RTO_MIN_MS * 1000;
+
+	if (srtt) {
+		m -= srtt >> 3;
+		srtt = (uint32_t)((int64_t)srtt + m);
+		if (m < 0) {
+			m = -m - (sk->mdev_us >> 2);
+			if (m > 0)
+				m >>= 3;
+		} else {
+			m -= sk->mdev_us >> 2;
+		}
+		sk->mdev_us = (uint32_t)((int64_t)sk->mdev_us + m);
+		if (sk->mdev_us > sk->mdev_max_us) {
+			sk->mdev_max_us = sk->mdev_us;
+			if (sk->mdev_max_us > sk->rttvar_us)
+				sk->rttvar_us = sk->mdev_max_us;
+		}
+		if (after(sk->snd_una, sk->rtt_seq)) {
+			if (sk->mdev_max_us < sk->rttvar_us)
+				sk->rttvar_us -= (sk->rttvar_us - sk->mdev_max_us) >> 2;
+			sk->rtt_seq = sk->snd_nxt;
+			sk->mdev_max_us = rto_min_us;
+		}
+	} else {
+		srtt = (uint32_t)(m << 3);
+		sk->mdev_us = (uint32_t)(m << 1);
+		sk->rttvar_us = max_t(uint32_t, sk->mdev_us, rto_min_us);
+		sk->mdev_max_us = sk->rttvar_us;
+		sk->rtt_seq = sk->snd_nxt;
+	}
+	sk->srtt_us = srtt ? srtt : 1;
+}
+
+static void tcp_set_rto(struct sock *sk)
+{
+	uint32_t rto_us = (sk->srtt_us >> 3) + sk->rttvar_us;
+	uint32_t rto_ms = (rto_us + 999) / 1000;
+
+	sk->icsk_rto = min_t(uint32_t, rto_ms, TCP_RTO_MAX_MS);
+}
+
+/* Prefer a sample from a never-retransmitted segment (Karn); else the
+ * echoed timestamp (Linux: tcp_ack_update_rtt). */
+static void tcp_ack_update_rtt(struct sock *sk, int flag, int64_t seq_rtt_us)
+{
+	if (seq_rtt_us < 0 && sk->rx_opt.saw_tstamp && sk->rx_opt.rcv_tsecr && (flag & FLAG_ACKED)) {
+		uint32_t delta = stack_jiffies(sk->st) - sk->rx_opt.rcv_tsecr;
+		if (delta < INT32_MAX / 1000)
+			seq_rtt_us = (int64_t)(delta ? delta : 1) * 1000;
+	}
+	if (seq_rtt_us < 0)
+		return;
+	if ((uint32_t)seq_rtt_us < sk->min_rtt_us)
+		sk->min_rtt_us = (uint32_t)seq_rtt_us;
+	tcp_rtt_estimator(sk, seq_rtt_us);
+	tcp_set_rto(sk);
+	sk->icsk_backoff = 0;
+}
+
+/* ---- the SACK scoreboard (Linux: tcp_sacktag_write_queue) ---- */
+
+/* SACK blocks of the segment, validated against what we sent. */
+static int tcp_read_sack_blocks(const struct sk_buff *skb, uint32_t blocks[4][2])
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	const uint8_t *p = (const uint8_t *)(th + 1);
+	int len = (int)tcp_hdrlen(skb) - (int)sizeof(*th), n = 0;
+
+	while (len > 0) {
+		uint8_t kind = p[0], olen;
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			p++, len--;
+			continue;
+		}
+		if (len < 2 || (olen = p[1]) < 2 || olen > len)
+			break;
+		if (kind == TCPOPT_SACK && olen >= 10 && (olen - 2) % 8 == 0) {
+			for (int i = 0; i < (olen - 2) / 8 && n < 4; i++, n++) {
+				const uint8_t *b = p + 2 + 8 * i;
+				blocks[n][0] = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+				blocks[n][1] = ((uint32_t)b[4] << 24) | ((uint32_t)b[5] << 16) | ((uint32_t)b[6] << 8) | b[7];
+			}
+		}
+		p += olen;
+		len -= olen;
+	}
+	return n;
+}
+
+/* RFC 2883: the first block reports a duplicate (Linux: tcp_check_dsack). */
+static bool tcp_check_dsack(struct sock *sk, uint32_t blocks[4][2], int n, uint32_t prior_snd_una)
+{
+	bool dsack = false;
+
+	if (before(blocks[0][0], sk->sack_ack_seq)) {
+		dsack = true;
+		MIB_INC(sk->st, TcpExtTCPDSACKRecv);
+	} else if (n > 1 && !after(blocks[0][1], blocks[1][1]) && !before(blocks[0][0], blocks[1][0])) {
+		dsack = true;
+		MIB_INC(sk->st, TcpExtTCPDSACKOfoRecv);
+	}
+	(void)prior_snd_una;
+	return dsack;
+}
+
+static bool tcp_is_sackblock_valid(const struct sock *sk, uint32_t start, uint32_t end)
+{
+	if (after(end, sk->snd_nxt) || !before(start, end))
+		return false;
+	return !before(start, sk->snd_una);
+}
+
+static void tcp_sacktag_one(struct sock *sk, struct sk_buff *skb, uint32_t *newly)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->sacked & TCPCB_SACKED_ACKED)
+		return;
+	if (cb->sacked & TCPCB_SACKED_RETRANS) {
+		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+		sk->retrans_out--;
+	}
+	if (cb->sacked & TCPCB_LOST) {
+		cb->sacked &= (uint8_t)~TCPCB_LOST;
+		sk->lost_out--;
+	}
+	cb->sacked |= TCPCB_SACKED_ACKED;
+	sk->sacked_out++;
+	sk->delivered++;
+	(*newly)++;
+	if (after(cb->end_seq, sk->highest_sack))
+		sk->highest_sack = cb->end_seq;
+}
+
+static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *skb, uint32_t prior_snd_una, uint32_t *newly)
+{
+	uint32_t blocks[4][2];
+	int n = tcp_read_sack_blocks(skb, blocks), flag = 0;
+	struct sk_buff *q;
+
+	if (!n || !sk->rx_opt.sack_ok)
+		return 0;
+	sk->sack_ack_seq = TCP_SKB_CB(skb)->ack_seq;
+	if (tcp_check_dsack(sk, blocks, n, prior_snd_una))
+		flag |= FLAG_DSACKING_ACK;
+	for (int i = (flag & FLAG_DSACKING_ACK) ? 1 : 0; i < n; i++) {
+		if (!tcp_is_sackblock_valid(sk, blocks[i][0], blocks[i][1])) {
+			MIB_INC(sk->st, TcpExtTCPSACKDiscard);
+			continue;
+		}
+		list_for_each_entry(q, &sk->rtx_queue.list, list) {
+			struct tcp_skb_cb *cb = TCP_SKB_CB(q);
+			if (!before(cb->seq, blocks[i][1]))
+				break;
+			if (!before(cb->seq, blocks[i][0]) && !after(cb->end_seq, blocks[i][1]) && cb->seq != cb->end_seq)
+				tcp_sacktag_one(sk, q, newly);
+		}
+	}
+	if (*newly)
+		flag |= FLAG_DATA_SACKED;
+	return flag;
+}
+
+/* Drop what the cumulative ACK covers (Linux: tcp_clean_rtx_queue). */
+static int tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *acked_pkts, int64_t *seq_rtt_us)
+{
+	uint64_t now_us = stack_now(sk->st) / NSEC_PER_USEC;
 	struct sk_buff *skb, *n;
+	int flag = 0;
 
 	list_for_each_entry_safe(skb, n, &sk->rtx_queue.list, list) {
-		if (after(TCP_SKB_CB(skb)->end_seq, ack))
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (after(cb->end_seq, ack))
 			break;
+		if (cb->sacked & TCPCB_SACKED_RETRANS)
+			sk->retrans_out--;
+		if (cb->sacked & TCPCB_LOST)
+			sk->lost_out--;
+		if (cb->sacked & TCPCB_SACKED_ACKED) {
+			sk->sacked_out--;
+		} else {
+			sk->delivered++;
+			(*acked_pkts)++;
+			if (!(cb->sacked & TCPCB_EVER_RETRANS))
+				*seq_rtt_us = (int64_t)(now_us - cb->tx_us);
+		}
+		flag |= (cb->tcp_flags & TCPHDR_SYN) ? FLAG_SYN_ACKED : FLAG_DATA_ACKED;
+		sk->packets_out--;
 		skb_unlink(skb, &sk->rtx_queue);
 		kfree_skb(skb);
 	}
-	if (list_empty(&sk->rtx_queue.list)) {
-		sk->icsk_pending = 0;
-		del_timer(sk->st, &sk->retransmit_timer);
+	if (after(ack, sk->snd_una))
+		flag |= FLAG_SND_UNA_ADVANCED;
+	return flag;
+}
+
+/* ---- loss recovery (Linux: tcp_fastretrans_alert, PRR of RFC 6937) ---- */
+
+static bool tcp_is_sack(const struct sock *sk) { return sk->rx_opt.sack_ok; }
+
+/* Without SACK, duplicate ACKs stand in for SACKed segments (Linux:
+ * tcp_add_reno_sack / tcp_remove_reno_sacks). */
+static void tcp_add_reno_sack(struct sock *sk)
+{
+	if (sk->sacked_out + sk->lost_out + 1 < sk->packets_out) {
+		sk->sacked_out++;
+		sk->delivered++;
 	}
 }
 
-/* Linux's tcp_ack, reduced to the handshake: > 0 ok, 0 old ACK,
- * < 0 an ACK that must not be accepted. */
+static void tcp_remove_reno_sacks(struct sock *sk, uint32_t acked)
+{
+	if (!acked)
+		return;
+	sk->sacked_out = acked - 1 >= sk->sacked_out ? 0 : sk->sacked_out - (acked - 1);
+}
+
+static void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->sacked & (TCPCB_LOST | TCPCB_SACKED_ACKED))
+		return;
+	if (cb->sacked & TCPCB_SACKED_RETRANS) {
+		/* A retransmission that was itself lost. */
+		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+		sk->retrans_out--;
+		MIB_INC(sk->st, TcpExtTCPLostRetransmit);
+	}
+	cb->sacked |= TCPCB_LOST;
+	sk->lost_out++;
+}
+
+/* RFC 6675's IsLost, simplified: with SACK every hole below the highest
+ * SACKed segment is lost once the scoreboard shows reordering is ruled
+ * out; without SACK the head is. */
+static void tcp_mark_lost(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	if (list_empty(&sk->rtx_queue.list))
+		return;
+	if (!tcp_is_sack(sk)) {
+		skb = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
+		if (!(TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS))
+			tcp_mark_skb_lost(sk, skb);
+		return;
+	}
+	list_for_each_entry(skb, &sk->rtx_queue.list, list) {
+		if (!before(TCP_SKB_CB(skb)->seq, sk->highest_sack))
+			break;
+		if (!(TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS))
+			tcp_mark_skb_lost(sk, skb);
+	}
+}
+
+static void tcp_init_cwnd_reduction(struct sock *sk)
+{
+	sk->high_seq = sk->snd_nxt;
+	sk->prior_cwnd = sk->snd_cwnd;
+	sk->prr_delivered = 0;
+	sk->prr_out = 0;
+	sk->snd_ssthresh = sk->ca_ops->ssthresh(sk);
+}
+
+/* PRR (RFC 6937): send in proportion to what is delivered (Linux: tcp_cwnd_reduction). */
+static void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool snd_una_advanced)
+{
+	int32_t delta = (int32_t)sk->snd_ssthresh - (int32_t)tcp_packets_in_flight(sk);
+	int32_t sndcnt;
+
+	if (!newly_acked_sacked || !sk->prior_cwnd)
+		return;
+	sk->prr_delivered += newly_acked_sacked;
+	if (delta < 0) {
+		uint64_t dividend = (uint64_t)sk->snd_ssthresh * sk->prr_delivered + sk->prior_cwnd - 1;
+		sndcnt = (int32_t)(dividend / sk->prior_cwnd) - (int32_t)sk->prr_out;
+	} else {
+		sndcnt = max_t(int32_t, (int32_t)(sk->prr_delivered - sk->prr_out), (int32_t)newly_acked_sacked);
+		if (snd_una_advanced)
+			sndcnt++;
+		sndcnt = min_t(int32_t, delta, sndcnt);
+	}
+	sndcnt = max_t(int32_t, sndcnt, sk->prr_out ? 0 : 1);
+	sk->snd_cwnd = tcp_packets_in_flight(sk) + (uint32_t)sndcnt;
+}
+
+static void tcp_enter_recovery(struct sock *sk)
+{
+	sk->st->mib[tcp_is_sack(sk) ? MIB_TcpExtTCPSackRecovery : MIB_TcpExtTCPRenoRecovery]++;
+	tcp_init_cwnd_reduction(sk);
+	tcp_set_ca_state(sk, TCP_CA_Recovery);
+	trace_event(sk->st, "tcp_enter_recovery", "snd_una %u high_seq %u cwnd %u ssthresh %u", sk->snd_una,
+		    sk->high_seq, sk->prior_cwnd, sk->snd_ssthresh);
+}
+
+static void tcp_end_recovery(struct sock *sk)
+{
+	if (sk->ca_state == TCP_CA_Recovery || sk->ca_state == TCP_CA_CWR)
+		sk->snd_cwnd = sk->snd_ssthresh;
+	tcp_set_ca_state(sk, TCP_CA_Open);
+	tcp_ca_event(sk, CA_EVENT_COMPLETE_CWR);
+	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
+}
+
+/* Linux's tcp_fastretrans_alert, reduced: enter recovery on three
+ * duplicate ACKs (or SACKed segments), leave it at high_seq, repair holes. */
+static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acked_sacked)
+{
+	bool is_dupack = !(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP));
+	uint32_t reordering = (uint32_t)sk->st->sysctl.tcp_reordering;
+
+	if (!sk->packets_out && sk->sacked_out)
+		sk->sacked_out = 0;
+	if (!tcp_is_sack(sk) && is_dupack)
+		tcp_add_reno_sack(sk);
+	switch (sk->ca_state) {
+	case TCP_CA_Recovery:
+	case TCP_CA_Loss:
+		if (!before(sk->snd_una, sk->high_seq)) {
+			tcp_end_recovery(sk);
+			break;
+		}
+		if (sk->ca_state == TCP_CA_Recovery && (!tcp_is_sack(sk) ? (flag & FLAG_SND_UNA_ADVANCED) : true))
+			tcp_mark_lost(sk);
+		break;
+	default:
+		if (sk->sacked_out >= reordering || (tcp_is_sack(sk) && sk->sacked_out && is_dupack && sk->lost_out)) {
+			tcp_mark_lost(sk);
+			if (sk->lost_out) {
+				tcp_enter_recovery(sk);
+				MIB_INC(sk->st, TcpExtTCPFastRetrans);
+			}
+		} else if (sk->sacked_out) {
+			tcp_set_ca_state(sk, TCP_CA_Disorder);
+		} else if (sk->ca_state == TCP_CA_Disorder) {
+			tcp_set_ca_state(sk, TCP_CA_Open);
+		}
+	}
+	if (sk->ca_state == TCP_CA_Recovery)
+		tcp_cwnd_reduction(sk, newly_acked_sacked, flag & FLAG_SND_UNA_ADVANCED);
+}
+
+/* Grow cwnd outside recovery (Linux: tcp_cong_control). */
+static void tcp_cong_control(struct sock *sk, uint32_t ack, uint32_t acked_sacked, uint32_t prior_packets_out,
+			     int64_t rtt_us)
+{
+	struct ack_sample sample = { .pkts_acked = acked_sacked, .rtt_us = (int32_t)rtt_us,
+				     .in_flight = tcp_packets_in_flight(sk) };
+
+	if (sk->ca_ops->pkts_acked && acked_sacked)
+		sk->ca_ops->pkts_acked(sk, &sample);
+	if (sk->ca_state == TCP_CA_Recovery || sk->ca_state == TCP_CA_CWR || !acked_sacked)
+		return;
+	/* In slow start, cwnd may grow to twice what was in flight. */
+	if (!sk->is_cwnd_limited && tcp_in_slow_start(sk) && sk->snd_cwnd < 2 * prior_packets_out)
+		sk->is_cwnd_limited = true;
+	sk->ca_ops->cong_avoid(sk, ack, acked_sacked);
+	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
+}
+
+/* Linux's tcp_ack: > 0 ok, 0 an old ACK to ignore, < 0 one to drop. */
 static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge, bool update_ts)
 {
 	uint32_t ack = TCP_SKB_CB(skb)->ack_seq;
-	uint32_t prior_snd_una = sk->snd_una;
+	uint32_t prior_snd_una = sk->snd_una, prior_packets_out = sk->packets_out;
+	uint32_t prior_sacked = sk->sacked_out, acked_pkts = 0, newly_sacked = 0;
+	int64_t seq_rtt_us = -1;
+	int flag = 0;
 
 	if (before(ack, prior_snd_una)) {
 		/* RFC 5961 5.2: an ACK older than what was ever in flight is
@@ -287,29 +659,70 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge
 	}
 	if (after(ack, sk->snd_nxt))
 		return -2;
-	tcp_ack_update_window(sk, skb, ack);
+	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq)
+		flag |= FLAG_DATA;
+	flag |= tcp_ack_update_window(sk, skb, ack);
+	flag |= tcp_sacktag_write_queue(sk, skb, prior_snd_una, &newly_sacked);
 	if (after(ack, prior_snd_una)) {
 		sk->bytes_acked += ack - prior_snd_una;
 		sk->snd_una = ack;
 		sk->icsk_retransmits = 0;
-		sk->icsk_backoff = 0;
-		tcp_clean_rtx_queue(sk, ack);
+		sk->probes_out = 0;
 	}
+	flag |= tcp_clean_rtx_queue(sk, ack, &acked_pkts, &seq_rtt_us);
+	if (!tcp_is_sack(sk) && (flag & FLAG_SND_UNA_ADVANCED))
+		tcp_remove_reno_sacks(sk, acked_pkts);
 	if (update_ts)
 		tcp_replace_ts_recent(sk, TCP_SKB_CB(skb)->seq);
+	tcp_ack_update_rtt(sk, flag, seq_rtt_us);
+	if (sk->c.state == TCP_SYN_SENT)
+		return 1;
+	if (prior_packets_out) {
+		uint32_t delivered = acked_pkts + newly_sacked +
+				     (!tcp_is_sack(sk) && sk->sacked_out > prior_sacked ? sk->sacked_out - prior_sacked : 0);
+		tcp_fastretrans_alert(sk, flag, delivered);
+		tcp_cong_control(sk, ack, delivered, prior_packets_out, seq_rtt_us);
+		tcp_xmit_retransmit_queue(sk);
+	}
+	if (flag & FLAG_SND_UNA_ADVANCED || !sk->packets_out)
+		tcp_rearm_rto(sk);
 	return 1;
 }
 
-/* ---- receiving data (minimal until data transfer) ---- */
+/* ---- receiving data (Linux: tcp_data_queue, tcp_data_queue_ofo, tcp_ofo_queue) ---- */
 
 static bool tcp_in_quickack_mode(const struct sock *sk) { return sk->icsk_ack.quick && !sk->icsk_ack.pingpong; }
 
-static void tcp_event_data_recv(struct sock *sk)
+/* The peer's segment size, for ACK decisions (Linux: tcp_measure_rcv_mss). */
+static void tcp_measure_rcv_mss(struct sock *sk, uint32_t len)
 {
+	if (len >= sk->rcv_mss)
+		sk->rcv_mss = (uint16_t)min_t(uint32_t, len, sk->advmss);
+}
+
+/* Linux's tcp_event_data_recv: adapt the delayed-ACK timeout to the
+ * inter-arrival time. */
+static void tcp_event_data_recv(struct sock *sk, uint32_t len)
+{
+	uint32_t now = stack_jiffies(sk->st);
+
+	tcp_measure_rcv_mss(sk, len);
 	if (!sk->icsk_ack.ato) {
-		/* The first data: start with quick ACKs (Linux: tcp_event_data_recv). */
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
+	} else {
+		uint32_t m = now - sk->icsk_ack.lrcvtime;
+		if (m <= TCP_ATO_MIN_MS / 2) {
+			sk->icsk_ack.ato = (sk->icsk_ack.ato >> 1) + TCP_ATO_MIN_MS / 2;
+		} else if (m < sk->icsk_ack.ato) {
+			sk->icsk_ack.ato = (sk->icsk_ack.ato >> 1) + m;
+			if (sk->icsk_ack.ato > sk->icsk_rto)
+				sk->icsk_ack.ato = sk->icsk_rto;
+		} else if (m > sk->icsk_rto) {
+			/* A long pause: restart with quick ACKs. */
+			tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
+		}
 	}
+	sk->icsk_ack.lrcvtime = now;
 }
 
 /* Linux's __tcp_ack_snd_check: now, or after the delayed-ACK timeout. */
@@ -317,73 +730,222 @@ static void tcp_ack_snd_check(struct sock *sk)
 {
 	if (!sk->icsk_ack.pending)
 		return;
-	if (tcp_in_quickack_mode(sk) || sk->rcv_nxt - sk->rcv_wup > sk->advmss)
+	if ((sk->rcv_nxt - sk->rcv_wup > sk->rcv_mss && tcp_select_window_peek(sk) >= sk->rcv_wnd) ||
+	    tcp_in_quickack_mode(sk) || sk->icsk_ack.now || !list_empty(&sk->out_of_order_queue.list)) {
+		sk->icsk_ack.now = false;
 		tcp_send_ack(sk);
-	else
+	} else {
 		tcp_send_delayed_ack(sk);
-}
-
-/* FIN in a synchronized state: the minimum until orderly release lands. */
-static void tcp_fin(struct sock *sk)
-{
-	sk->icsk_ack.pending = true;
-	if (sk->c.state == TCP_ESTABLISHED || sk->c.state == TCP_SYN_RECV) {
-		tcp_set_state(sk, TCP_CLOSE_WAIT);
-		sk->icsk_ack.pingpong = true;
 	}
-	sk_state_change(sk);
 }
 
-/* Linux's tcp_dsack_set (sysctl tcp_dsack defaults to on). */
+/* Linux's tcp_dsack_set (sysctl tcp_dsack). */
 static void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq)
 {
-	if (!sk->rx_opt.sack_ok)
+	if (!sk->rx_opt.sack_ok || !sk->st->sysctl.tcp_dsack)
 		return;
+	sk->st->mib[before(seq, sk->rcv_nxt) ? MIB_TcpExtTCPDSACKOldSent : MIB_TcpExtTCPDSACKOfoSent]++;
 	sk->dsack = true;
 	sk->dsack_start = seq;
 	sk->dsack_end = end_seq;
 }
 
+/* The SACK blocks describe the out-of-order queue: the block holding the
+ * newest segment first, then the others (RFC 2018 4). */
+static void tcp_sack_rebuild(struct sock *sk, uint32_t newest_seq)
+{
+	struct sk_buff *skb;
+	uint32_t ranges[16][2];
+	int n = 0, first = -1;
+
+	list_for_each_entry(skb, &sk->out_of_order_queue.list, list) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+		if (n && !after(cb->seq, ranges[n - 1][1])) {
+			if (after(cb->end_seq, ranges[n - 1][1]))
+				ranges[n - 1][1] = cb->end_seq;
+		} else if (n < 16) {
+			ranges[n][0] = cb->seq;
+			ranges[n][1] = cb->end_seq;
+			n++;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (!before(newest_seq, ranges[i][0]) && before(newest_seq, ranges[i][1]))
+			first = i;
+	sk->num_sacks = 0;
+	if (first >= 0) {
+		sk->selective_acks[0][0] = ranges[first][0];
+		sk->selective_acks[0][1] = ranges[first][1];
+		sk->num_sacks = 1;
+	}
+	for (int i = n - 1; i >= 0 && sk->num_sacks < 4; i--) {
+		if (i == first)
+			continue;
+		sk->selective_acks[sk->num_sacks][0] = ranges[i][0];
+		sk->selective_acks[sk->num_sacks][1] = ranges[i][1];
+		sk->num_sacks++;
+	}
+}
+
+/* Keep skb's payload from seq on: a new skb for the receive queues. */
+static struct sk_buff *tcp_payload_from(struct sk_buff *skb, uint32_t seq)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t hlen = tcp_hdrlen(skb), datalen = skb->len - hlen, skip = seq - cb->seq;
+	struct sk_buff *data;
+
+	if (skip > datalen)
+		skip = datalen;
+	data = skb_clone(skb);
+	if (!data)
+		return NULL;
+	skb_pull(data, hlen + skip);
+	TCP_SKB_CB(data)->seq = cb->seq + skip;
+	TCP_SKB_CB(data)->end_seq = cb->end_seq;
+	TCP_SKB_CB(data)->tcp_flags = cb->tcp_flags;
+	if (cb->tcp_flags & TCPHDR_SYN && skip == 0)
+		TCP_SKB_CB(data)->seq++;
+	return data;
+}
+
+/* Bytes held for the user, in order or not (Linux: sk_rmem_alloc). */
+static uint64_t tcp_rmem_used(const struct sock *sk) { return sk->receive_queue.bytes + sk->out_of_order_queue.bytes; }
+
+/* Append an in-order skb (data and/or FIN) to the receive queue. */
+static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(data);
+	bool fin = cb->tcp_flags & TCPHDR_FIN;
+
+	sk->rcv_nxt = cb->end_seq;
+	sk->bytes_received += data->len;
+	if (data->len) {
+		cb->end_seq = cb->seq + data->len;
+		skb_queue_tail(&sk->receive_queue, data);
+	} else {
+		kfree_skb(data);
+	}
+	if (fin)
+		tcp_fin(sk);
+}
+
+/* Move what became contiguous from the out-of-order queue (Linux: tcp_ofo_queue). */
+static void tcp_ofo_queue(struct sock *sk)
+{
+	struct sk_buff *skb, *n;
+
+	list_for_each_entry_safe(skb, n, &sk->out_of_order_queue.list, list) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (after(cb->seq, sk->rcv_nxt))
+			break;
+		skb_unlink(skb, &sk->out_of_order_queue);
+		if (!after(cb->end_seq, sk->rcv_nxt)) {
+			tcp_dsack_set(sk, cb->seq, cb->end_seq);
+			kfree_skb(skb);
+			continue;
+		}
+		if (before(cb->seq, sk->rcv_nxt)) {
+			uint32_t trim = sk->rcv_nxt - cb->seq;
+			skb_pull(skb, trim);
+			cb->seq = sk->rcv_nxt;
+		}
+		tcp_queue_rcv(sk, skb);
+	}
+}
+
+/* Insert into the out-of-order queue by seq; exact and covered duplicates
+ * are D-SACKed (Linux: tcp_data_queue_ofo, with a list for the rbtree). */
+static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *data)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(data);
+	struct sk_buff *q, *n;
+	struct list_head *pos = &sk->out_of_order_queue.list;
+
+	MIB_INC(sk->st, TcpExtTCPOFOQueue);
+	sk->icsk_ack.pending = true;
+	list_for_each_entry(q, &sk->out_of_order_queue.list, list) {
+		struct tcp_skb_cb *qc = TCP_SKB_CB(q);
+		if (!before(cb->seq, qc->seq) && !after(cb->end_seq, qc->end_seq)) {
+			/* Entirely inside what we hold already. */
+			MIB_INC(sk->st, TcpExtTCPOFOMerge);
+			tcp_dsack_set(sk, cb->seq, cb->end_seq);
+			kfree_skb(data);
+			return;
+		}
+		if (after(qc->seq, cb->seq)) {
+			pos = &q->list;
+			break;
+		}
+	}
+	/* Drop held segments the new one covers entirely. */
+	list_for_each_entry_safe(q, n, &sk->out_of_order_queue.list, list) {
+		struct tcp_skb_cb *qc = TCP_SKB_CB(q);
+		if (!before(qc->seq, cb->seq) && !after(qc->end_seq, cb->end_seq) && q != data) {
+			if (pos == &q->list)
+				pos = q->list.next;
+			skb_unlink(q, &sk->out_of_order_queue);
+			kfree_skb(q);
+		}
+	}
+	__list_add(&data->list, pos->prev, pos);
+	sk->out_of_order_queue.qlen++;
+	sk->out_of_order_queue.bytes += data->len;
+	tcp_sack_rebuild(sk, cb->seq);
+}
+
 static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t hlen = tcp_hdrlen(skb);
-	uint32_t len = skb->len - hlen;
-	bool fin = cb->tcp_flags & TCPHDR_FIN;
+	uint32_t datalen = skb->len - tcp_hdrlen(skb);
+	struct sk_buff *data;
 
 	if (cb->seq == cb->end_seq)
 		return;
 	sk->dsack = false;
+	sk->segs_in++;
+	if (datalen)
+		sk->data_segs_in++;
 	if (!after(cb->end_seq, sk->rcv_nxt)) {
 		/* A retransmission of what we have: D-SACK it, ACK at once. */
+		MIB_INC(sk->st, TcpExtDelayedACKLost);
 		tcp_dsack_set(sk, cb->seq, cb->end_seq);
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
 		sk->icsk_ack.pending = true;
 		return;
 	}
-	if (after(cb->seq, sk->rcv_nxt)) {
-		/* Out of order: queued with data transfer; for now the peer
-		 * learns where we are. */
-		tcp_send_dupack(sk, skb);
+	if (!before(cb->seq, sk->rcv_nxt + tcp_receive_window(sk))) {
+		/* Beyond the window we offered. */
+		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
+		sk->icsk_ack.pending = true;
 		return;
 	}
-	/* Strip the header and any part we already have. */
-	skb_pull(skb, hlen + (sk->rcv_nxt - cb->seq));
-	len -= sk->rcv_nxt - cb->seq;
-	if (len) {
-		struct sk_buff *data = skb_clone(skb);
-		if (!data)
-			return;
-		TCP_SKB_CB(data)->seq = sk->rcv_nxt;
-		TCP_SKB_CB(data)->end_seq = sk->rcv_nxt + len;
-		skb_queue_tail(&sk->receive_queue, data);
-		sk->rcv_nxt += len;
-		tcp_event_data_recv(sk);
+	if (tcp_rmem_used(sk) + datalen > sk->sk_rcvbuf) {
+		MIB_INC(sk->st, TcpExtTCPRcvQDrop);
 		sk->icsk_ack.pending = true;
+		sk->icsk_ack.now = true;
+		return;
 	}
-	if (fin) {
-		sk->rcv_nxt++;
-		tcp_fin(sk);
+	if (before(cb->seq, sk->rcv_nxt))
+		tcp_dsack_set(sk, cb->seq, sk->rcv_nxt);
+	data = tcp_payload_from(skb, after(cb->seq, sk->rcv_nxt) ? cb->seq : sk->rcv_nxt);
+	if (!data)
+		return;
+	if (after(cb->seq, sk->rcv_nxt)) {
+		tcp_data_queue_ofo(sk, data);
+		return;
+	}
+	tcp_event_data_recv(sk, datalen);
+	sk->icsk_ack.pending = true;
+	tcp_queue_rcv(sk, data);
+	if (!list_empty(&sk->out_of_order_queue.list)) {
+		tcp_ofo_queue(sk);
+		/* RFC 5681 4.2: ACK at once when a hole is filled. */
+		if (list_empty(&sk->out_of_order_queue.list))
+			sk->icsk_ack.now = true;
+		tcp_sack_rebuild(sk, sk->rcv_nxt);
+	} else {
+		sk->num_sacks = 0;
 	}
 	sk_state_change(sk);
 }
@@ -406,7 +968,16 @@ void tcp_init_buffer_space(struct sock *sk)
 /* Linux's tcp_init_transfer. */
 static void tcp_init_transfer(struct sock *sk)
 {
+	/* A slow handshake says nothing about the path: ssthresh starts over
+	 * (Linux: tcp_init_metrics), cwnd is 1 after repeated SYN loss. */
+	sk->snd_ssthresh = 0x7fffffff;
 	sk->snd_cwnd = sk->total_retrans > 1 ? 1 : TCP_INIT_CWND;
+	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
+	sk->ca_state = TCP_CA_Open;
+	sk->lost_out = sk->retrans_out = sk->sacked_out = 0;
+	sk->rcv_mss = (uint16_t)max_t(uint32_t, min_t(uint32_t, min_t(uint32_t, sk->advmss, sk->mss_cache),
+						      TCP_MSS_DEFAULT), TCP_MIN_MSS);
+	tcp_init_congestion_control(sk);
 	tcp_init_buffer_space(sk);
 }
 
@@ -415,6 +986,8 @@ void tcp_finish_connect(struct sock *sk)
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_init_transfer(sk);
 	sk->retrans_stamp = 0;
+	if (sk->keepalive)
+		tcp_set_keepalive(sk, true);
 }
 
 /* A valid SYN-ACK in SYN-SENT: ESTABLISHED, then the third ACK now or
@@ -547,6 +1120,32 @@ static void tcp_rcv_synrecv_ack(struct sock *sk, const struct sk_buff *skb)
 	sk->snd_wl1 = TCP_SKB_CB(skb)->seq;
 }
 
+static bool tcp_in_close_states(int state)
+{
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING || state == TCP_LAST_ACK;
+}
+
+/* Step 7 of RFC 793 in Linux's order: data is taken in ESTABLISHED and
+ * FIN-WAIT-1/2; after the peer's FIN it is ignored. */
+static void tcp_rcv_data_step(struct sock *sk, struct sk_buff *skb)
+{
+	switch (sk->c.state) {
+	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		if (!before(TCP_SKB_CB(skb)->seq, sk->rcv_nxt))
+			return;
+		/* fall through */
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_ESTABLISHED:
+		tcp_data_queue(sk, skb);
+		break;
+	default:
+		break;
+	}
+}
+
 /* The synchronized states (Linux: tcp_rcv_established's slow path and the
  * tail of tcp_rcv_state_process). Returns 1 when the caller must RST. */
 static int tcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
@@ -570,10 +1169,13 @@ static int tcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	}
 	if (sk->c.state == TCP_SYN_RECV)
 		tcp_rcv_synrecv_ack(sk, skb);
-	if (sk->c.state == TCP_ESTABLISHED)
-		tcp_data_queue(sk, skb);
-	if (sk->c.state != TCP_CLOSE)
+	if (tcp_in_close_states(sk->c.state) && tcp_rcv_state_teardown(sk, skb))
+		return 0;
+	tcp_rcv_data_step(sk, skb);
+	if (sk->c.state != TCP_CLOSE) {
+		tcp_push_pending_frames(sk);
 		tcp_ack_snd_check(sk);
+	}
 	return 0;
 }
 
@@ -582,6 +1184,8 @@ static int tcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	uint8_t flags = TCP_SKB_CB(skb)->tcp_flags;
+
+	sk->tcp_mstamp = stack_now(sk->st) / NSEC_PER_USEC;
 
 	switch (sk->c.state) {
 	case TCP_CLOSE:
@@ -700,11 +1304,13 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	int optlen = (int)tcp_hdrlen(skb) - (int)sizeof(*th);
 	struct request_sock *req;
 	bool want_cookie = false;
+	/* A SYN that reopened a TIME-WAIT tuple brings its ISN (7.2). */
+	uint32_t isn = TCP_SKB_CB(skb)->tcp_tw_isn;
 
 	/* Never answer a SYN sent to a broadcast (Linux: tcp_v4_conn_request). */
 	if (iph->daddr != st->dev.addr)
 		goto drop;
-	if (st->sysctl.tcp_syncookies == 2 || inet_csk_reqsk_queue_is_full(sk)) {
+	if ((st->sysctl.tcp_syncookies == 2 || inet_csk_reqsk_queue_is_full(sk)) && !isn) {
 		want_cookie = tcp_syn_flood_action(sk);
 		if (!want_cookie) {
 			MIB_INC(st, TcpExtTCPReqQFullDrop);
@@ -717,7 +1323,7 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	}
 	if (optlen > 0)
 		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, true, false, &opt);
-	if (!st->sysctl.tcp_syncookies &&
+	if (!isn && !st->sysctl.tcp_syncookies &&
 	    st->sysctl.tcp_max_syn_backlog - (long)sk->qlen < (st->sysctl.tcp_max_syn_backlog >> 2) &&
 	    !tcp_peer_is_proven())
 		goto drop;
@@ -727,7 +1333,7 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	if (req->tstamp_ok)
 		req->ts_off = secure_tcp_ts_off(st, iph->daddr, iph->saddr);
 	req->ecn_ok = tcp_ecn_create_request(st, skb);
-	req->snt_isn = secure_tcp_seq(st, iph->daddr, iph->saddr, ntohs(th->dest), ntohs(th->source));
+	req->snt_isn = isn ? isn : secure_tcp_seq(st, iph->daddr, iph->saddr, ntohs(th->dest), ntohs(th->source));
 	tcp_openreq_init_rwin(req, sk);
 	/* Fast Open (tcp_try_fastopen) hooks in here with its own issue. */
 	inet_csk_reqsk_queue_hash_add(sk, req);

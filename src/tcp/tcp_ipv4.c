@@ -14,6 +14,7 @@
 void tcp_v4_init(struct stack *st)
 {
 	INIT_LIST_HEAD(&st->tcp.orphans);
+	INIT_LIST_HEAD(&st->tcp.timewait); /* teardown hook: TIME-WAIT minisocks */
 	ip_register_protocol(st, IPPROTO_TCP, tcp_v4_rcv);
 	ip_register_err_handler(st, IPPROTO_TCP, tcp_v4_err);
 }
@@ -22,7 +23,12 @@ void tcp_v4_init(struct stack *st)
 void tcp_v4_destroy(struct stack *st)
 {
 	struct tcp_state_all *t = &st->tcp;
+	struct sock *orphan, *next;
 
+	/* teardown hook: minisocks and orphans belong to no descriptor. */
+	inet_twsk_destroy_all(st);
+	list_for_each_entry_safe(orphan, next, &t->orphans, orphan_node)
+		sk_free(orphan);
 	for (int fd = 0; fd < t->nfds; fd++) {
 		struct sock *sk = t->fds[fd];
 		if (!sk)
@@ -111,6 +117,11 @@ void tcp_v4_rcv(struct stack *st, struct sk_buff *skb)
 	c = inet_lookup_established(st, iph->saddr, ntohs(th->source), iph->daddr, ntohs(th->dest));
 	if (c && c->state == TCP_NEW_SYN_RECV) {
 		tcp_v4_rcv_req(st, container_of(c, struct request_sock, c), skb);
+		goto out;
+	}
+	/* teardown hook: a TIME-WAIT minisock answers for its tuple. */
+	if (c && c->state == TCP_TIME_WAIT) {
+		tcp_v4_rcv_timewait(st, container_of(c, struct tcp_timewait_sock, c), skb);
 		goto out;
 	}
 	sk = c ? container_of(c, struct sock, c) : inet_lookup_listener(st, iph->daddr, ntohs(th->dest));

@@ -125,8 +125,19 @@ struct sock *tcp_create_openreq_child(struct request_sock *req, const struct sk_
 	sk->icsk_syn_retries = listener->icsk_syn_retries;
 	sk->icsk_user_timeout = listener->icsk_user_timeout;
 	sk->tos = listener->tos;
+	sk->linger_on = listener->linger_on;
+	sk->linger_secs = listener->linger_secs;
+	sk->linger2 = listener->linger2;
+	sk->keepalive = listener->keepalive;
+	sk->keepalive_time_s = listener->keepalive_time_s;
+	sk->keepalive_intvl_s = listener->keepalive_intvl_s;
+	sk->keepalive_probes = listener->keepalive_probes;
 	sk->parent = listener;
 	tcp_set_state(sk, TCP_SYN_RECV);
+	/* The third ACK just arrived: the idle time starts now. */
+	sk->rcv_tstamp = stack_jiffies(st);
+	if (sk->keepalive)
+		tcp_set_keepalive(sk, true);
 
 	sk->rcv_nxt = sk->rcv_wup = sk->copied_seq = req->rcv_isn + 1;
 	sk->snd_una = sk->snd_nxt = sk->write_seq = req->snt_isn + 1;
@@ -302,4 +313,344 @@ embryonic_reset:
 	MIB_INC(st, TcpExtEmbryonicRsts);
 	inet_csk_reqsk_queue_drop(req);
 	return NULL;
+}
+
+/* ------------------------------------------------------------- TIME-WAIT */
+
+/*
+ * A connection that is over but must still answer for its last segments
+ * (the peer may not have our final ACK, old duplicates may be in flight)
+ * needs only a few words of state, so the full socket is freed and this
+ * minisock takes its place in ehash (Linux: inet_timewait_sock).
+ */
+
+enum tcp_tw_status {
+	TCP_TW_SUCCESS, /* consumed (the minisock may be gone) */
+	TCP_TW_RST,     /* answer with RST and kill the minisock */
+	TCP_TW_ACK,     /* answer with an ACK from the minisock's state */
+	TCP_TW_SYN,     /* a new incarnation may start: hand the SYN to a listener */
+};
+
+/* Unhash and free (Linux: inet_twsk_deschedule_put). */
+static void inet_twsk_kill(struct tcp_timewait_sock *tw)
+{
+	struct stack *st = tw->st;
+
+	del_timer(st, &tw->tw_timer);
+	inet_ehash_remove(st, &tw->c);
+	list_del_init(&tw->tw_node);
+	st->tcp.tw_count--;
+	free(tw);
+}
+
+static void tw_timer_handler(struct stack *st, struct timer *t)
+{
+	struct tcp_timewait_sock *tw = container_of(t, struct tcp_timewait_sock, tw_timer);
+
+	trace_event(st, "tw_timer_handler", "%u -> %u expired", tw->c.lport, tw->c.rport);
+	inet_twsk_kill(tw);
+}
+
+static void inet_twsk_reschedule(struct tcp_timewait_sock *tw, uint32_t ms)
+{
+	mod_timer(tw->st, &tw->tw_timer, stack_now(tw->st) + (uint64_t)ms * NSEC_PER_MSEC);
+}
+
+/* The first arming counts the minisock: a short life (PAWS lets 3.5 RTO
+ * replace 2 MSL) is a "killed" one (Linux: __inet_twsk_schedule). */
+static void inet_twsk_schedule(struct tcp_timewait_sock *tw, uint32_t ms)
+{
+	if (ms <= 4000)
+		MIB_INC(tw->st, TcpExtTWKilled);
+	else
+		MIB_INC(tw->st, TcpExtTW);
+	inet_twsk_reschedule(tw, ms);
+}
+
+/* 3.5 RTO: long enough to see two retransmissions of the peer's FIN. */
+static uint32_t tcp_rto_3_5(uint32_t rto) { return (rto << 2) - (rto >> 1); }
+
+static uint32_t tw_receive_window(const struct sock *sk)
+{
+	int32_t win = (int32_t)(sk->rcv_wup + sk->rcv_wnd - sk->rcv_nxt);
+
+	return win < 0 ? 0 : (uint32_t)win;
+}
+
+/* NULL when tcp_max_tw_buckets minisocks exist already (Linux: inet_twsk_alloc). */
+static struct tcp_timewait_sock *inet_twsk_alloc(const struct sock *sk, int state)
+{
+	struct stack *st = sk->st;
+	struct tcp_timewait_sock *tw;
+
+	if (st->tcp.tw_count >= (uint64_t)st->sysctl.tcp_max_tw_buckets)
+		return NULL;
+	tw = calloc(1, sizeof(*tw));
+	if (!tw)
+		return NULL;
+	tw->st = st;
+	INIT_HLIST_NODE(&tw->c.node);
+	tw->c.laddr = sk->c.laddr;
+	tw->c.raddr = sk->c.raddr;
+	tw->c.lport = sk->c.lport;
+	tw->c.rport = sk->c.rport;
+	tw->c.state = TCP_TIME_WAIT;
+	tw->tw_substate = (uint8_t)state;
+	tw->tw_entry_stamp = stack_jiffies(st);
+	timer_setup(&tw->tw_timer, tw_timer_handler);
+	list_add_tail(&tw->tw_node, &st->tcp.timewait);
+	st->tcp.tw_count++;
+	return tw;
+}
+
+/* Linux's tcp_time_wait: sk is done; a minisock (if allowed) keeps what
+ * answering late segments needs. sk is freed if orphaned, else left in
+ * CLOSE for its user. */
+void tcp_time_wait(struct sock *sk, int state, uint32_t timeo_ms)
+{
+	struct stack *st = sk->st;
+	struct tcp_timewait_sock *tw = inet_twsk_alloc(sk, state);
+
+	if (tw) {
+		uint32_t rto = tcp_rto_3_5(sk->icsk_rto);
+
+		tw->tw_rcv_wscale = sk->rx_opt.rcv_wscale;
+		tw->tw_rcv_nxt = sk->rcv_nxt;
+		tw->tw_snd_nxt = sk->snd_nxt;
+		tw->tw_rcv_wnd = tw_receive_window(sk);
+		tw->tw_ts_recent = sk->rx_opt.ts_recent;
+		tw->tw_ts_recent_stamp = sk->rx_opt.ts_recent_stamp;
+		tw->tw_ts_offset = sk->tsoffset;
+		tw->tw_tstamp_ok = sk->rx_opt.tstamp_ok;
+		if (timeo_ms < rto)
+			timeo_ms = rto;
+		if (state == TCP_TIME_WAIT)
+			timeo_ms = TCP_TIMEWAIT_LEN_MS;
+		inet_twsk_schedule(tw, timeo_ms);
+		/* The hash dance: the minisock answers for the tuple from now on. */
+		inet_ehash_remove(st, &sk->c);
+		inet_ehash_insert(st, &tw->c);
+		trace_event(st, "tcp_time_wait", "%u -> %u %s %u ms", tw->c.lport, tw->c.rport,
+			    tcp_state_name(state), timeo_ms);
+	} else {
+		/* Too many already: close without the protection TIME-WAIT gives. */
+		MIB_INC(st, TcpExtTCPTimeWaitOverflow);
+	}
+	tcp_done(sk);
+}
+
+/* Free every minisock: the stack is going away. */
+void inet_twsk_destroy_all(struct stack *st)
+{
+	struct tcp_timewait_sock *tw, *n;
+
+	list_for_each_entry_safe(tw, n, &st->tcp.timewait, tw_node)
+		inet_twsk_kill(tw);
+}
+
+/* Data is never part of an ACK loop, so it is always answered
+ * (Linux: tcp_oow_rate_limited). */
+static bool tw_oow_rate_limited(struct tcp_timewait_sock *tw, const struct sk_buff *skb, int mib)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TCPHDR_SYN))
+		return false;
+	return tcp_oow_rate_limited_at(tw->st, mib, &tw->tw_last_oow_ack_time);
+}
+
+static enum tcp_tw_status tw_oow_ack(struct tcp_timewait_sock *tw, const struct sk_buff *skb, int mib)
+{
+	return tw_oow_rate_limited(tw, skb, mib) ? TCP_TW_SUCCESS : TCP_TW_ACK;
+}
+
+/* The segment's timestamp against the minisock's; opt->saw_tstamp tells
+ * whether it had one. Returns whether PAWS rejects it. */
+static bool tw_paws_reject(const struct tcp_timewait_sock *tw, const struct sk_buff *skb,
+			   struct tcp_options_received *opt)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	int optlen = (int)((th->doff_res >> 4) * 4) - (int)sizeof(*th);
+
+	opt->saw_tstamp = false;
+	/* Without a stamp there is no PAWS state to check against. */
+	if (optlen <= 0 || !tw->tw_ts_recent_stamp)
+		return false;
+	tcp_parse_options(tw->st, (const uint8_t *)(th + 1), optlen, false, false, opt);
+	if (!opt->saw_tstamp)
+		return false;
+	opt->ts_recent = tw->tw_ts_recent;
+	opt->ts_recent_stamp = tw->tw_ts_recent_stamp;
+	return tcp_paws_reject(opt, th->flags & TCPHDR_RST, stack_now(tw->st) / NSEC_PER_SEC);
+}
+
+/* FIN-WAIT-2 without a socket: our FIN is acked, the peer may still send
+ * its FIN, but any new data has nobody to read it. */
+static enum tcp_tw_status tcp_tw_fin_wait2(struct tcp_timewait_sock *tw, const struct sk_buff *skb,
+					   const struct tcp_options_received *opt, bool paws_reject)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint8_t flags = cb->tcp_flags;
+	uint32_t rcv_nxt = tw->tw_rcv_nxt;
+
+	if (paws_reject || !tcp_in_window(cb->seq, cb->end_seq, rcv_nxt, rcv_nxt + tw->tw_rcv_wnd))
+		return tw_oow_ack(tw, skb, MIB_TcpExtTCPACKSkippedFinWait2);
+	if (flags & TCPHDR_RST) {
+		inet_twsk_kill(tw);
+		return TCP_TW_SUCCESS;
+	}
+	if ((flags & TCPHDR_SYN) && !before(cb->seq, rcv_nxt))
+		return TCP_TW_RST;
+	/* A duplicate or a bare ACK: nothing to do. */
+	if (!(flags & TCPHDR_ACK) || !after(cb->end_seq, rcv_nxt) || cb->end_seq == cb->seq)
+		return TCP_TW_SUCCESS;
+	if (!(flags & TCPHDR_FIN) || cb->end_seq != rcv_nxt + 1)
+		return TCP_TW_RST;
+	/* The peer's FIN: the real TIME-WAIT starts. */
+	tw->tw_substate = TCP_TIME_WAIT;
+	tw->tw_rcv_nxt = cb->end_seq;
+	if (opt->saw_tstamp) {
+		tw->tw_entry_stamp = stack_jiffies(tw->st);
+		tw->tw_ts_recent_stamp = stack_now(tw->st) / NSEC_PER_SEC;
+		tw->tw_ts_recent = opt->rcv_tsval;
+	}
+	inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN_MS);
+	return TCP_TW_ACK;
+}
+
+/* RFC 1122 lets TIME-WAIT accept a new SYN if the new connection's ISN is
+ * above anything the old one used; the SYN must be newer than the old
+ * connection by sequence number or (more reliably) by timestamp. */
+static bool tw_new_syn(const struct tcp_timewait_sock *tw, const struct sk_buff *skb,
+		       const struct tcp_options_received *opt, bool paws_reject)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if ((cb->tcp_flags & (TCPHDR_SYN | TCPHDR_RST | TCPHDR_ACK)) != TCPHDR_SYN || paws_reject)
+		return false;
+	return after(cb->seq, tw->tw_rcv_nxt) ||
+	       (opt->saw_tstamp && (int32_t)(tw->tw_ts_recent - opt->rcv_tsval) < 0);
+}
+
+/* Linux's tcp_timewait_state_process. *isn is set for TCP_TW_SYN. */
+static enum tcp_tw_status tcp_timewait_state_process(struct tcp_timewait_sock *tw, const struct sk_buff *skb,
+						     uint32_t *isn)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint8_t flags = cb->tcp_flags;
+	struct tcp_options_received opt = { 0 };
+	bool paws_reject = tw_paws_reject(tw, skb, &opt);
+
+	if (tw->tw_substate == TCP_FIN_WAIT2)
+		return tcp_tw_fin_wait2(tw, skb, &opt, paws_reject);
+
+	if (!paws_reject && cb->seq == tw->tw_rcv_nxt && (cb->seq == cb->end_seq || (flags & TCPHDR_RST))) {
+		/* In window: only a RST or a bare ACK can be here. */
+		if (flags & TCPHDR_RST) {
+			/* TIME-WAIT assassination (RFC 1337): Linux lets the RST
+			 * kill unless told not to. */
+			if (!tw->st->sysctl.tcp_rfc1337) {
+				inet_twsk_kill(tw);
+				return TCP_TW_SUCCESS;
+			}
+		} else {
+			inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN_MS);
+		}
+		if (opt.saw_tstamp) {
+			tw->tw_ts_recent = opt.rcv_tsval;
+			tw->tw_ts_recent_stamp = stack_now(tw->st) / NSEC_PER_SEC;
+		}
+		return TCP_TW_SUCCESS;
+	}
+	if (tw_new_syn(tw, skb, &opt, paws_reject)) {
+		*isn = tw->tw_snd_nxt + 65535 + 2;
+		if (!*isn)
+			*isn = 1;
+		return TCP_TW_SYN;
+	}
+	if (paws_reject)
+		MIB_INC(tw->st, TcpExtPAWSTimewait);
+	if (flags & TCPHDR_RST)
+		return TCP_TW_SUCCESS;
+	/* An ACK-less SYN below rcv_nxt may be a new connection with a random
+	 * ISN: it must not keep the old one alive. */
+	if (paws_reject || (flags & TCPHDR_ACK))
+		inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN_MS);
+	return tw_oow_ack(tw, skb, MIB_TcpExtTCPACKSkippedTimeWait);
+}
+
+/* Linux's tcp_v4_timewait_ack: the ACK the old connection would send. */
+static void tcp_v4_timewait_ack(struct tcp_timewait_sock *tw, const struct sk_buff *skb)
+{
+	tcp_v4_send_ack(tw->st, skb, tw->tw_snd_nxt, tw->tw_rcv_nxt, tw->tw_rcv_wnd >> tw->tw_rcv_wscale,
+			stack_jiffies(tw->st) + tw->tw_ts_offset, tw->tw_ts_recent, tw->tw_tstamp_ok, 0);
+}
+
+/* The TIME_WAIT branch of Linux's tcp_v4_rcv. */
+void tcp_v4_rcv_timewait(struct stack *st, struct tcp_timewait_sock *tw, struct sk_buff *skb)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb_network_header(skb);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	uint32_t isn = 0;
+	struct sock *listener;
+
+	switch (tcp_timewait_state_process(tw, skb, &isn)) {
+	case TCP_TW_SYN:
+		listener = inet_lookup_listener(st, iph->daddr, ntohs(th->dest));
+		if (listener) {
+			inet_twsk_kill(tw);
+			TCP_SKB_CB(skb)->tcp_tw_isn = isn;
+			if (tcp_rcv_state_process(listener, skb))
+				tcp_v4_send_reset(st, skb, tcp_state_name(listener->c.state));
+			return;
+		}
+		/* No listener: the old connection answers. */
+		tcp_v4_timewait_ack(tw, skb);
+		break;
+	case TCP_TW_ACK:
+		tcp_v4_timewait_ack(tw, skb);
+		break;
+	case TCP_TW_RST:
+		tcp_v4_send_reset(st, skb, "timewait socket");
+		inet_twsk_kill(tw);
+		break;
+	case TCP_TW_SUCCESS:
+		break;
+	}
+}
+
+static bool ipv4_is_loopback(uint32_t addr) { return (ntohl(addr) >> 24) == 127; }
+
+/*
+ * Linux's tcp_twsk_unique: may connect() take over the tuple of this
+ * minisock? Only with PAWS state (the new connection's timestamps then
+ * tell its segments from old ones), and, for a port connect() chose itself,
+ * only when tcp_tw_reuse allows and the minisock is older than
+ * tcp_tw_reuse_delay. A port bound explicitly is the user's decision. On
+ * success the new connection starts above the old sequence space and
+ * inherits ts_recent, and the minisock is gone.
+ */
+bool tcp_twsk_unique(struct sock *sk, struct tcp_timewait_sock *tw)
+{
+	struct stack *st = sk->st;
+	long reuse = st->sysctl.tcp_tw_reuse;
+	bool chosen_port = !sk->in_bhash;
+	uint32_t thresh = tw->tw_entry_stamp + (uint32_t)st->sysctl.tcp_tw_reuse_delay;
+	uint32_t seq;
+
+	if (tw->tw_substate == TCP_FIN_WAIT2)
+		reuse = 0;
+	if (reuse == 2 && !ipv4_is_loopback(tw->c.raddr) && !ipv4_is_loopback(tw->c.laddr))
+		reuse = 0;
+	if (!tw->tw_ts_recent_stamp)
+		return false;
+	if (chosen_port && !(reuse && (int32_t)(thresh - stack_jiffies(st)) < 0))
+		return false;
+	seq = tw->tw_snd_nxt + 65535 + 2;
+	sk->write_seq = seq ? seq : 1;
+	sk->rx_opt.ts_recent = tw->tw_ts_recent;
+	sk->rx_opt.ts_recent_stamp = tw->tw_ts_recent_stamp;
+	MIB_INC(st, TcpExtTWRecycled);
+	inet_twsk_kill(tw);
+	return true;
 }

@@ -101,6 +101,43 @@ static void tcp_syn_options(const struct sock *sk, struct tcp_out_options *o)
 	o->sack_perm = sc->tcp_sack != 0;
 }
 
+/* Split skb so it carries len bytes; the rest follows it in q (Linux:
+ * tcp_fragment). The scoreboard counts the new piece like the old. */
+static int tcp_fragment(struct sock *sk, struct sk_buff_head *q, struct sk_buff *skb, uint32_t len)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb), *ncb;
+	uint32_t rest = skb->len - len;
+	struct sk_buff *nskb;
+	uint8_t *p;
+
+	if (len >= skb->len)
+		return 0;
+	nskb = skb_alloc(&sk->st->skb_pool, SKB_HEADROOM, rest);
+	if (!nskb || !(p = skb_put(nskb, rest))) {
+		kfree_skb(nskb);
+		return -ENOBUFS;
+	}
+	memcpy(p, skb->data + len, rest);
+	skb_trim(skb, len);
+	ncb = TCP_SKB_CB(nskb);
+	*ncb = *cb;
+	ncb->seq = cb->seq + len;
+	cb->end_seq = ncb->seq;
+	cb->tcp_flags &= (uint8_t)~(TCPHDR_FIN | TCPHDR_PSH);
+	__list_add(&nskb->list, &skb->list, skb->list.next);
+	q->qlen++;
+	if (q == &sk->rtx_queue) {
+		sk->packets_out++;
+		if (cb->sacked & TCPCB_LOST)
+			sk->lost_out++;
+		if (cb->sacked & TCPCB_SACKED_RETRANS)
+			sk->retrans_out++;
+		if (cb->sacked & TCPCB_SACKED_ACKED)
+			sk->sacked_out++;
+	}
+	return 0;
+}
+
 /* Linux's tcp_established_options: timestamps, and a pending D-SACK block
  * (the SACK scoreboard's blocks come with data transfer). */
 static void tcp_established_options(const struct sock *sk, struct tcp_out_options *o)
@@ -111,10 +148,18 @@ static void tcp_established_options(const struct sock *sk, struct tcp_out_option
 		o->tsval = tcp_tsval(sk->st, sk->tsoffset);
 		o->tsecr = sk->rx_opt.ts_recent;
 	}
-	if (sk->dsack && sk->rx_opt.sack_ok) {
-		o->num_sack_blocks = 1;
-		o->sack_blocks[0][0] = sk->dsack_start;
-		o->sack_blocks[0][1] = sk->dsack_end;
+	if (sk->rx_opt.sack_ok) {
+		unsigned int room = (MAX_TCP_OPTION_SPACE - (o->ts ? TCPOLEN_TSTAMP_ALIGNED : 0) - 4) / 8;
+		if (sk->dsack && o->num_sack_blocks < room) {
+			o->sack_blocks[0][0] = sk->dsack_start;
+			o->sack_blocks[0][1] = sk->dsack_end;
+			o->num_sack_blocks = 1;
+		}
+		for (unsigned int i = 0; i < sk->num_sacks && o->num_sack_blocks < room; i++) {
+			o->sack_blocks[o->num_sack_blocks][0] = sk->selective_acks[i][0];
+			o->sack_blocks[o->num_sack_blocks][1] = sk->selective_acks[i][1];
+			o->num_sack_blocks++;
+		}
 	}
 }
 
@@ -136,7 +181,7 @@ static uint32_t tcp_space(const struct sock *sk)
 
 /* Linux's __tcp_select_window, for a receiver that keeps up (the memory
  * pressure branches come with the data path). */
-static uint32_t __tcp_select_window(struct sock *sk)
+static uint32_t __tcp_select_window(const struct sock *sk)
 {
 	uint32_t free_space = tcp_space(sk);
 	uint32_t full_space = min_t(uint32_t, sk->window_clamp, (uint32_t)tcp_full_space(sk->sk_rcvbuf));
@@ -161,6 +206,8 @@ static uint32_t __tcp_select_window(struct sock *sk)
 	return window;
 }
 
+uint32_t tcp_select_window_peek(const struct sock *sk) { return __tcp_select_window(sk); }
+
 /* The window field of a non-SYN segment (Linux: tcp_select_window). */
 uint32_t tcp_select_window(struct sock *sk)
 {
@@ -182,7 +229,23 @@ uint32_t tcp_select_window(struct sock *sk)
 
 /* ---- full-socket output ---- */
 
-uint16_t tcp_current_mss(struct sock *sk) { return sk->mss_cache; }
+static void tcp_established_options(const struct sock *sk, struct tcp_out_options *o);
+
+/* The MSS after this moment's options (SACK blocks take room; Linux:
+ * tcp_current_mss). */
+uint16_t tcp_current_mss(struct sock *sk)
+{
+	struct tcp_out_options o;
+	int hdr, mss = sk->mss_cache;
+
+	if (sk->c.state == TCP_ESTABLISHED || sk->c.state == TCP_CLOSE_WAIT || sk->c.state == TCP_FIN_WAIT1 ||
+	    sk->c.state == TCP_CLOSING || sk->c.state == TCP_LAST_ACK) {
+		tcp_established_options(sk, &o);
+		hdr = 20 + tcp_options_size(&o);
+		mss -= hdr - sk->tcp_header_len;
+	}
+	return (uint16_t)(mss < 48 ? 48 : mss);
+}
 
 /* Linux's tcp_sync_mss: the sending MSS for this path MTU. */
 void tcp_sync_mss(struct sock *sk, uint32_t pmtu)
@@ -243,28 +306,17 @@ static int tcp_transmit_rtx_head(struct sock *sk)
 	c = skb_copy(skb);
 	if (!c)
 		return -ENOBUFS;
-	TCP_SKB_CB(skb)->when_ms = stack_jiffies(sk->st);
+	TCP_SKB_CB(skb)->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
 	return tcp_transmit_skb(sk, c, TCP_SKB_CB(skb)->tcp_flags, TCP_SKB_CB(skb)->seq);
 }
 
-/* Linux's tcp_retransmit_skb for the handshake's one segment. */
+/* Retransmit the head of the retransmit queue (the SYN, a SYN-ACK, or the
+ * oldest data after an RTO). */
 int tcp_retransmit_skb(struct sock *sk)
 {
-	struct sk_buff *skb;
-	int err;
-
 	if (list_empty(&sk->rtx_queue.list))
 		return -EINVAL;
-	skb = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
-	err = tcp_transmit_rtx_head(sk);
-	if (err)
-		return err;
-	MIB_INC(sk->st, TcpRetransSegs);
-	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN)
-		MIB_INC(sk->st, TcpExtTCPSynRetrans);
-	sk->total_retrans++;
-	trace_event(sk->st, "tcp_retransmit_skb", "seq %u %s", TCP_SKB_CB(skb)->seq, tcp_state_name(sk->c.state));
-	return 0;
+	return tcp_retransmit_one(sk, list_first_entry(&sk->rtx_queue.list, struct sk_buff, list));
 }
 
 /* Linux's tcp_connect_init: MSS, window and scale before the SYN. */
@@ -310,9 +362,10 @@ static struct sk_buff *tcp_queue_syn(struct sock *sk, uint8_t flags)
 	TCP_SKB_CB(skb)->seq = sk->write_seq;
 	TCP_SKB_CB(skb)->end_seq = sk->write_seq + 1;
 	TCP_SKB_CB(skb)->tcp_flags = flags;
-	TCP_SKB_CB(skb)->when_ms = stack_jiffies(sk->st);
+	TCP_SKB_CB(skb)->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
 	skb_queue_tail(&sk->rtx_queue, skb);
 	sk->write_seq++;
+	sk->packets_out++;
 	return skb;
 }
 
@@ -358,13 +411,25 @@ void tcp_send_ack(struct sock *sk)
 	tcp_transmit_skb(sk, skb, TCPHDR_ACK, sk->snd_nxt);
 }
 
-/* Linux's tcp_send_delayed_ack, reduced to what the handshake needs: the
- * ACK waits at most the ATO (TCP_DELACK_MAX when scheduled from SYN-SENT). */
+/* Linux's tcp_send_delayed_ack: wait the ATO, capped at 200 ms in
+ * interactive mode and at the RTT otherwise. */
 void tcp_send_delayed_ack(struct sock *sk)
 {
 	uint32_t ato = sk->icsk_ack.ato ? sk->icsk_ack.ato : TCP_DELACK_MIN_MS;
 
+	if (ato > TCP_DELACK_MIN_MS) {
+		uint32_t max_ato = sk->icsk_ack.pingpong ? TCP_DELACK_MAX_MS : 500;
+		if (sk->srtt_us) {
+			uint32_t rtt = max_t(uint32_t, (sk->srtt_us >> 3) / 1000, TCP_DELACK_MIN_MS);
+			if (rtt < max_ato)
+				max_ato = rtt;
+		}
+		ato = min_t(uint32_t, ato, max_ato);
+	}
 	sk->icsk_ack.pending = true;
+	/* An earlier deadline stands. */
+	if (sk->icsk_ack.scheduled && sk->delack_timer.expires * NSEC_PER_MSEC <= stack_now(sk->st) + (uint64_t)ato * NSEC_PER_MSEC)
+		return;
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, ato);
 }
 
@@ -508,4 +573,245 @@ void tcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks)
 	sk->icsk_ack.quick = (uint8_t)min_t(unsigned int, max_quickacks, TCP_MAX_QUICKACKS);
 	sk->icsk_ack.pingpong = false;
 	sk->icsk_ack.ato = TCP_ATO_MIN_MS;
+}
+
+/* ---- the data path (Linux: tcp_write_xmit and friends) ---- */
+
+#define TCP_NAGLE_OFF 1
+#define TCP_NAGLE_CORK 2
+#define TCP_NAGLE_PUSH 4
+
+uint32_t tcp_packets_in_flight(const struct sock *sk)
+{
+	return sk->packets_out - (sk->sacked_out + sk->lost_out) + sk->retrans_out;
+}
+
+static uint32_t tcp_wnd_end(const struct sock *sk) { return sk->snd_una + sk->snd_wnd; }
+
+static bool tcp_snd_wnd_test(const struct sock *sk, const struct sk_buff *skb)
+{
+	return !after(TCP_SKB_CB(skb)->end_seq, tcp_wnd_end(sk));
+}
+
+/* Linux's tcp_nagle_check: hold a small segment while an earlier small
+ * one is unacknowledged (Minshall's variant), or while corked. */
+static bool tcp_nagle_allows(struct sock *sk, const struct sk_buff *skb, int nonagle)
+{
+	bool partial = skb->len < tcp_current_mss(sk);
+
+	if (nonagle & TCP_NAGLE_PUSH)
+		return true;
+	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
+		return true;
+	if (!partial)
+		return true;
+	if (nonagle & TCP_NAGLE_CORK)
+		return false;
+	if (nonagle & TCP_NAGLE_OFF)
+		return true;
+	return !(sk->packets_out && after(sk->snd_sml, sk->snd_una) && !after(sk->snd_sml, sk->snd_nxt));
+}
+
+static int tcp_nonagle(const struct sock *sk)
+{
+	return (sk->cork ? TCP_NAGLE_CORK : 0) | (sk->nodelay ? TCP_NAGLE_OFF : 0);
+}
+
+/* Linux's tcp_rearm_rto: the RTO runs while data is outstanding. */
+void tcp_rearm_rto(struct sock *sk)
+{
+	if (!sk->packets_out) {
+		if (sk->icsk_pending == ICSK_TIME_RETRANS) {
+			sk->icsk_pending = 0;
+			del_timer(sk->st, &sk->retransmit_timer);
+		}
+		return;
+	}
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, sk->icsk_rto);
+}
+
+/* Slow start after idle (Linux: tcp_cwnd_restart, RFC 5681 4.1). */
+static void tcp_slow_start_after_idle_check(struct sock *sk)
+{
+	int32_t delta = (int32_t)(stack_jiffies(sk->st) - sk->lsndtime);
+	uint32_t restart = TCP_INIT_CWND, cwnd = sk->snd_cwnd;
+
+	if (!sk->st->sysctl.tcp_slow_start_after_idle || sk->packets_out || !sk->lsndtime ||
+	    delta <= (int32_t)sk->icsk_rto)
+		return;
+	tcp_ca_event(sk, CA_EVENT_CWND_RESTART);
+	sk->snd_ssthresh = max_t(uint32_t, sk->snd_ssthresh, (cwnd >> 1) + (cwnd >> 2));
+	restart = min_t(uint32_t, restart, cwnd);
+	while ((delta -= (int32_t)sk->icsk_rto) > 0 && cwnd > restart)
+		cwnd >>= 1;
+	sk->snd_cwnd = max_t(uint32_t, cwnd, restart);
+	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
+}
+
+/* First transmission of a write-queue skb: it moves to the retransmit queue. */
+static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *c;
+	int err;
+
+	if (tcp_packets_in_flight(sk) == 0)
+		tcp_ca_event(sk, CA_EVENT_TX_START);
+	c = skb_copy(skb);
+	if (!c)
+		return -ENOBUFS;
+	skb_unlink(skb, &sk->write_queue);
+	skb_queue_tail(&sk->rtx_queue, skb);
+	TCP_SKB_CB(skb)->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
+	err = tcp_transmit_skb(sk, c, TCP_SKB_CB(skb)->tcp_flags, TCP_SKB_CB(skb)->seq);
+	sk->snd_nxt = TCP_SKB_CB(skb)->end_seq;
+	if (skb->len < sk->mss_cache)
+		sk->snd_sml = TCP_SKB_CB(skb)->end_seq;
+	sk->packets_out++;
+	sk->prr_out++;
+	sk->lsndtime = stack_jiffies(sk->st);
+	sk->bytes_sent += skb->len;
+	sk->data_segs_out += skb->len ? 1 : 0;
+	if (skb->len)
+		MIB_INC(sk->st, TcpExtTCPOrigDataSent);
+	if (sk->icsk_pending != ICSK_TIME_RETRANS)
+		tcp_rearm_rto(sk);
+	return err;
+}
+
+/* A zero window with data waiting and nothing in flight: probe it. */
+static void tcp_check_probe_timer(struct sock *sk)
+{
+	if (!sk->packets_out && !list_empty(&sk->write_queue.list) && !timer_pending(&sk->retransmit_timer))
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0, sk->icsk_rto);
+}
+
+static void tcp_write_xmit(struct sock *sk, int nonagle)
+{
+	struct sk_buff *skb;
+
+	if (sk->c.state != TCP_ESTABLISHED && sk->c.state != TCP_CLOSE_WAIT && sk->c.state != TCP_FIN_WAIT1 &&
+	    sk->c.state != TCP_CLOSING && sk->c.state != TCP_LAST_ACK)
+		return;
+	sk->tcp_mstamp = stack_now(sk->st) / NSEC_PER_USEC;
+	tcp_slow_start_after_idle_check(sk);
+	sk->is_cwnd_limited = false;
+	while (!list_empty(&sk->write_queue.list)) {
+		uint32_t mss_now = tcp_current_mss(sk);
+
+		skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
+		if (skb->len > mss_now && tcp_fragment(sk, &sk->write_queue, skb, mss_now))
+			break;
+		if (tcp_packets_in_flight(sk) >= sk->snd_cwnd) {
+			sk->is_cwnd_limited = true;
+			break;
+		}
+		if (!tcp_snd_wnd_test(sk, skb))
+			break;
+		if (!tcp_nagle_allows(sk, skb, nonagle | (list_is_singular(&sk->write_queue.list) ? 0 : TCP_NAGLE_PUSH)))
+			break;
+		if (tcp_transmit_new(sk, skb) == -ENOBUFS)
+			break;
+	}
+	tcp_check_probe_timer(sk);
+}
+
+void tcp_push_pending_frames(struct sock *sk) { tcp_write_xmit(sk, tcp_nonagle(sk)); }
+
+/* Linux's tcp_send_fin: the FIN rides on the last unsent skb, or on a new
+ * empty one; it always leaves at once (Nagle does not hold a FIN). */
+void tcp_send_fin(struct sock *sk)
+{
+	struct sk_buff *tail = NULL;
+
+	if (!list_empty(&sk->write_queue.list))
+		tail = list_entry(sk->write_queue.list.prev, struct sk_buff, list);
+	if (!tail) {
+		tail = skb_alloc(&sk->st->skb_pool, SKB_HEADROOM, 0);
+		if (!tail)
+			return;
+		TCP_SKB_CB(tail)->seq = TCP_SKB_CB(tail)->end_seq = sk->write_seq;
+		skb_queue_tail(&sk->write_queue, tail);
+	}
+	TCP_SKB_CB(tail)->tcp_flags |= TCPHDR_FIN | TCPHDR_ACK;
+	TCP_SKB_CB(tail)->end_seq++;
+	sk->write_seq++;
+	tcp_write_xmit(sk, TCP_NAGLE_OFF);
+}
+
+/* Linux's tcp_write_wakeup: send new data if the window allows some,
+ * otherwise a zero-window probe (an old sequence number the peer must ACK). */
+int tcp_write_wakeup(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	if (sk->c.state == TCP_CLOSE)
+		return -1;
+	if (!list_empty(&sk->write_queue.list)) {
+		skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
+		if (before(TCP_SKB_CB(skb)->seq, tcp_wnd_end(sk)) && tcp_snd_wnd_test(sk, skb)) {
+			TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH;
+			return tcp_transmit_new(sk, skb);
+		}
+	}
+	skb = tcp_alloc_ctl_skb(sk->st);
+	if (!skb)
+		return -1;
+	/* seq = snd_una - 1: outside the window, so the peer answers with an ACK. */
+	return tcp_transmit_skb(sk, skb, TCPHDR_ACK, sk->snd_una - 1);
+}
+
+/* Retransmit one skb of the retransmit queue (Linux: __tcp_retransmit_skb). */
+int tcp_retransmit_one(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct sk_buff *c;
+
+	/* Part of it may already be acknowledged: send only the rest. */
+	if (before(cb->seq, sk->snd_una) && cb->seq != cb->end_seq && skb->len) {
+		uint32_t trim = sk->snd_una - cb->seq;
+		if (trim < skb->len) {
+			skb_pull(skb, trim);
+			sk->rtx_queue.bytes -= trim;
+			cb->seq = sk->snd_una;
+		}
+	}
+	if (skb->len > tcp_current_mss(sk) && tcp_fragment(sk, &sk->rtx_queue, skb, tcp_current_mss(sk)))
+		return -ENOBUFS;
+	c = skb_copy(skb);
+	if (!c)
+		return -ENOBUFS;
+	cb->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
+	if (!(cb->sacked & TCPCB_SACKED_RETRANS)) {
+		cb->sacked |= TCPCB_SACKED_RETRANS;
+		sk->retrans_out++;
+	}
+	cb->sacked |= TCPCB_EVER_RETRANS;
+	MIB_INC(sk->st, TcpRetransSegs);
+	if (cb->tcp_flags & TCPHDR_SYN)
+		MIB_INC(sk->st, TcpExtTCPSynRetrans);
+	sk->total_retrans++;
+	sk->prr_out++;
+	sk->bytes_retrans += skb->len;
+	trace_event(sk->st, "tcp_retransmit_skb", "seq %u:%u %s", cb->seq, cb->end_seq, tcp_state_name(sk->c.state));
+	return tcp_transmit_skb(sk, c, cb->tcp_flags, cb->seq);
+}
+
+/* Retransmit what is marked lost, as the congestion window allows (Linux:
+ * tcp_xmit_retransmit_queue). */
+void tcp_xmit_retransmit_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	list_for_each_entry(skb, &sk->rtx_queue.list, list) {
+		uint8_t sacked = TCP_SKB_CB(skb)->sacked;
+
+		if (tcp_packets_in_flight(sk) >= sk->snd_cwnd)
+			break;
+		if (!(sacked & TCPCB_LOST) || (sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS)))
+			continue;
+		if (tcp_retransmit_one(sk, skb) == -ENOBUFS)
+			break;
+		if (skb == list_first_entry(&sk->rtx_queue.list, struct sk_buff, list))
+			tcp_rearm_rto(sk);
+	}
 }

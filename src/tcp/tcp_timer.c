@@ -67,23 +67,83 @@ static void tcp_write_err(struct sock *sk)
 	tcp_done(sk);
 }
 
-/* Linux's tcp_write_timeout, for the handshake states (the established
- * limits come with data transfer). Returns true when sk was aborted. */
+/* Linux's tcp_orphan_retries: a closed socket gives up sooner. */
+static unsigned int tcp_orphan_retries(const struct sock *sk, bool alive)
+{
+	unsigned int retries = (unsigned int)sk->st->sysctl.tcp_orphan_retries;
+
+	if (sk->sk_err_soft && !alive)
+		retries = 0;
+	if (retries == 0 && alive)
+		retries = 8;
+	return retries;
+}
+
+/* Linux's tcp_write_timeout: has the connection been retransmitting too
+ * long? Aborts it (ETIMEDOUT) and returns true if so. */
 static bool tcp_write_timeout(struct sock *sk)
 {
 	const struct sysctls *sc = &sk->st->sysctl;
-	unsigned int retry_until = sk->icsk_syn_retries ? sk->icsk_syn_retries : (unsigned int)sc->tcp_syn_retries;
-	unsigned int max_retransmits = retry_until;
-	bool expired;
+	unsigned int retry_until;
+	bool expired = false;
 
-	if (sk->c.state == TCP_SYN_SENT)
-		max_retransmits += (unsigned int)sc->tcp_syn_linear_timeouts;
-	expired = sk->icsk_retransmits >= max_retransmits;
+	if (sk->c.state == TCP_SYN_SENT || sk->c.state == TCP_SYN_RECV) {
+		unsigned int max_retransmits;
+		retry_until = sk->icsk_syn_retries ? sk->icsk_syn_retries : (unsigned int)sc->tcp_syn_retries;
+		max_retransmits = retry_until;
+		if (sk->c.state == TCP_SYN_SENT)
+			max_retransmits += (unsigned int)sc->tcp_syn_linear_timeouts;
+		expired = sk->icsk_retransmits >= max_retransmits;
+	} else {
+		retry_until = (unsigned int)sc->tcp_retries2;
+		if (sk->orphan)
+			retry_until = tcp_orphan_retries(sk, sk->icsk_rto < TCP_RTO_MAX_MS);
+	}
 	if (!expired)
 		expired = retransmits_timed_out(sk, retry_until, sk->icsk_user_timeout);
 	if (expired)
 		tcp_write_err(sk);
 	return expired;
+}
+
+/* Every unSACKed segment is now presumed lost (Linux: tcp_timeout_mark_lost). */
+static void tcp_timeout_mark_lost(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	list_for_each_entry(skb, &sk->rtx_queue.list, list) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+		if (cb->sacked & TCPCB_SACKED_ACKED)
+			continue;
+		if (cb->sacked & TCPCB_SACKED_RETRANS) {
+			cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+			sk->retrans_out--;
+		}
+		if (!(cb->sacked & TCPCB_LOST)) {
+			cb->sacked |= TCPCB_LOST;
+			sk->lost_out++;
+		}
+	}
+}
+
+/* Linux's tcp_enter_loss: the RTO fired; restart from one segment. */
+void tcp_enter_loss(struct sock *sk)
+{
+	bool new_recovery = sk->ca_state <= TCP_CA_Disorder || !before(sk->snd_una, sk->high_seq) ||
+			    (sk->ca_state == TCP_CA_Loss && !sk->icsk_retransmits);
+
+	if (new_recovery) {
+		sk->prior_ssthresh = sk->snd_ssthresh;
+		sk->prior_cwnd = sk->snd_cwnd;
+		sk->snd_ssthresh = sk->ca_ops->ssthresh(sk);
+		tcp_ca_event(sk, CA_EVENT_LOSS);
+	}
+	tcp_timeout_mark_lost(sk);
+	sk->snd_cwnd = tcp_packets_in_flight(sk) + 1;
+	sk->snd_cwnd_cnt = 0;
+	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
+	sk->high_seq = sk->snd_nxt;
+	tcp_set_ca_state(sk, TCP_CA_Loss);
 }
 
 /* TCP_USER_TIMEOUT may cut the next RTO short (Linux: tcp_clamp_rto_to_user_timeout). */
@@ -99,8 +159,8 @@ static uint32_t tcp_clamp_rto_to_user_timeout(const struct sock *sk)
 	return min_t(uint32_t, sk->icsk_rto, (uint32_t)remaining);
 }
 
-/* Linux's tcp_retransmit_timer, for the SYN (SYN-SENT) and the
- * simultaneous-open SYN-ACK (SYN-RECV). */
+/* Linux's tcp_retransmit_timer: the oldest segment goes again, the RTO
+ * backs off (linearly at first in SYN-SENT). */
 void tcp_retransmit_timer_fire(struct sock *sk)
 {
 	struct stack *st = sk->st;
@@ -110,6 +170,7 @@ void tcp_retransmit_timer_fire(struct sock *sk)
 	MIB_INC(st, TcpExtTCPTimeouts);
 	if (tcp_write_timeout(sk))
 		return;
+	tcp_enter_loss(sk);
 	sk->icsk_retransmits++;
 	sk->total_rto++;
 	if (tcp_retransmit_skb(sk) != 0) {
@@ -117,7 +178,6 @@ void tcp_retransmit_timer_fire(struct sock *sk)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_RTO_MIN_MS);
 		return;
 	}
-	/* SYN-SENT keeps a linear schedule for the first tcp_syn_linear_timeouts. */
 	if (sk->c.state != TCP_SYN_SENT || sk->total_rto > (uint32_t)st->sysctl.tcp_syn_linear_timeouts) {
 		sk->icsk_backoff++;
 		sk->icsk_rto = min_t(uint32_t, sk->icsk_rto << 1, TCP_RTO_MAX_MS);
@@ -125,15 +185,48 @@ void tcp_retransmit_timer_fire(struct sock *sk)
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tcp_clamp_rto_to_user_timeout(sk));
 }
 
+/* Linux's tcp_probe_timer: the peer's window is zero and nothing is in
+ * flight; probe it with backoff, and give up like a retransmission would. */
+static void tcp_probe_timer(struct sock *sk)
+{
+	unsigned int max_probes = (unsigned int)sk->st->sysctl.tcp_retries2;
+
+	if (sk->packets_out || list_empty(&sk->write_queue.list)) {
+		sk->probes_out = 0;
+		sk->icsk_backoff = 0;
+		return;
+	}
+	if (sk->orphan)
+		max_probes = tcp_orphan_retries(sk, sk->icsk_rto < TCP_RTO_MAX_MS);
+	if (sk->probes_out >= max_probes) {
+		tcp_write_err(sk);
+		return;
+	}
+	MIB_INC(sk->st, TcpExtTCPWinProbe);
+	tcp_write_wakeup(sk);
+	if (!sk->packets_out) {
+		sk->probes_out++;
+		if (sk->icsk_backoff < 15)
+			sk->icsk_backoff++;
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0,
+					  min_t(uint32_t, sk->icsk_rto << sk->icsk_backoff, TCP_RTO_MAX_MS));
+	}
+}
+
 static void tcp_write_timer(struct stack *st, struct timer *t)
 {
 	struct sock *sk = container_of(t, struct sock, retransmit_timer);
 
 	(void)st;
-	if (sk->c.state == TCP_CLOSE || sk->icsk_pending != ICSK_TIME_RETRANS)
+	int what = sk->icsk_pending;
+
+	if (sk->c.state == TCP_CLOSE || sk->c.state == TCP_LISTEN)
 		return;
 	sk->icsk_pending = 0;
-	tcp_retransmit_timer_fire(sk);
+	if (what == ICSK_TIME_RETRANS)
+		tcp_retransmit_timer_fire(sk);
+	else if (what == ICSK_TIME_PROBE0)
+		tcp_probe_timer(sk);
 }
 
 void tcp_retransmit_timer(struct stack *st, struct timer *t) { tcp_write_timer(st, t); }

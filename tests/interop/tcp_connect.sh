@@ -36,6 +36,7 @@ missing() {
 }
 
 # Stop a background process we started: TERM, then KILL after 2 s.
+# shellcheck disable=SC2317 # also called through the EXIT trap
 stop_pid() {
 	local pid=$1
 	[ -n "$pid" ] || return 0
@@ -155,7 +156,10 @@ stop_synack() {
 	wait "$synack_pid"
 	rc=$?
 	synack_pid=""
-	if [ "$rc" = "$want" ]; then
+	if grep -q "Sanitizer\|runtime error" "$tmp/$log.err"; then
+		fail "synack up ($log) reported a sanitizer error"
+		sed 's/^/  stderr: /' "$tmp/$log.err"
+	elif [ "$rc" = "$want" ]; then
 		pass "synack up exited $rc on SIGTERM"
 	else
 		fail "synack up exited $rc on SIGTERM, wanted $want"

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <arpa/inet.h>
 #include "../test.h"
 #include "core/stack.h"
@@ -11,10 +12,20 @@
 /* <netinet/tcp.h> clashes with enum tcp_state. */
 #define TCP_NODELAY 1
 #define TCP_MAXSEG 2
+#define TCP_CORK 3
+#define TCP_KEEPIDLE 4
+#define TCP_KEEPINTVL 5
+#define TCP_KEEPCNT 6
 #define TCP_SYNCNT 7
+#define TCP_LINGER2 8
 #define TCP_DEFER_ACCEPT 9
+#define TCP_INFO 11
 #define TCP_QUICKACK 12
+#define TCP_CONGESTION 13
 #define TCP_USER_TIMEOUT 18
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000
+#endif
 
 struct env {
 	struct synack_clock *clk;
@@ -177,7 +188,7 @@ TEST(fresh_socket_defaults)
 	CHECK_EQ(synack_getpeername(e.st, fd, &a), -ENOTCONN);
 	CHECK_EQ(synack_getsockname(e.st, fd, NULL), -EFAULT);
 	/* tcp_poll: an unconnected socket is "hung up" and writable (a write fails at once). */
-	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLHUP);
+	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLWRNORM | POLLHUP);
 	env_free(&e);
 }
 
@@ -338,7 +349,7 @@ TEST(accept_paths)
 		list_add_tail(&kids[i]->accept_node, &l->accept_queue);
 		l->ack_backlog++;
 	}
-	CHECK_EQ(synack_poll(e.st, lfd), POLLIN);
+	CHECK_EQ(synack_poll(e.st, lfd), POLLIN | POLLRDNORM);
 	cfd = synack_accept(e.st, lfd, &peer);
 	CHECK_EQ(cfd, 0);   /* lowest free descriptor */
 	CHECK(SK(&e, cfd) == child);
@@ -353,7 +364,7 @@ TEST(accept_paths)
 	CHECK_EQ(ntohs(peer.sin_port), 5000);
 	CHECK_EQ(synack_connect(e.st, cfd, &peer), -EISCONN);
 	CHECK_EQ(synack_listen(e.st, cfd, 1), -EINVAL);
-	CHECK_EQ(synack_poll(e.st, cfd), POLLOUT);
+	CHECK_EQ(synack_poll(e.st, cfd), POLLOUT | POLLWRNORM);
 	/* The second child stays queued; closing the listener disposes of it. */
 	CHECK_EQ(synack_close(e.st, lfd), 0);
 	CHECK_EQ(synack_close(e.st, cfd), 0);
@@ -395,7 +406,7 @@ TEST(connect_state_machine)
 
 	/* The handshake completes (by hand here). */
 	sk->c.state = TCP_ESTABLISHED;
-	CHECK_EQ(synack_poll(e.st, fd), POLLOUT);
+	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLWRNORM);
 	CHECK_EQ(synack_connect(e.st, fd, &dst), 0);
 	CHECK_EQ(sk->sock_state, SS_CONNECTED);
 	CHECK_EQ(synack_connect(e.st, fd, &dst), -EISCONN);
@@ -420,11 +431,11 @@ TEST(connect_failure_reported_once)
 	/* Refused: what tcp_reset leaves behind. */
 	sk->sk_err = ECONNREFUSED;
 	tcp_set_state(sk, TCP_CLOSE);
-	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLHUP | POLLERR);
+	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLWRNORM | POLLHUP | POLLERR);
 	CHECK_EQ(synack_connect(e.st, fd, &dst), -ECONNREFUSED);
 	CHECK_EQ(sk->sock_state, SS_UNCONNECTED);
 	CHECK_EQ(sk->sk_err, 0);
-	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLHUP);
+	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLWRNORM | POLLHUP);
 	/* A new attempt is allowed. */
 	CHECK_EQ(synack_connect(e.st, fd, &dst), -EINPROGRESS);
 	tcp_set_state(sk, TCP_CLOSE);   /* gone with no error recorded */
@@ -654,6 +665,444 @@ TEST(close_frees_everything)
 	env_free(&e);
 }
 
+TEST(data_calls_bad_descriptors_and_arguments)
+{
+	struct env e;
+	char buf[8] = "abcdefg";
+	struct iovec iov[2] = { { buf, 4 }, { buf + 4, 4 } };
+	int fd;
+
+	env_init(&e);
+	fd = synack_socket(e.st);
+	int bad[] = { -1, 1, 64, INT_MAX };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(synack_send(e.st, bad[i], buf, 1, 0), -EBADF);
+		CHECK_EQ(synack_recv(e.st, bad[i], buf, 1, 0), -EBADF);
+		CHECK_EQ(synack_sendv(e.st, bad[i], iov, 2, 0), -EBADF);
+		CHECK_EQ(synack_recvv(e.st, bad[i], iov, 2, 0), -EBADF);
+		CHECK_EQ(synack_shutdown(e.st, bad[i], SHUT_WR), -EBADF);
+		CHECK_EQ(synack_shutdown(e.st, bad[i], 99), -EBADF);   /* the descriptor first */
+	}
+	CHECK_EQ(synack_send(NULL, 0, buf, 1, 0), -EBADF);
+	CHECK_EQ(synack_recv(NULL, 0, buf, 1, 0), -EBADF);
+	/* No user memory to fault on: NULL under a length is -EINVAL. */
+	CHECK_EQ(synack_send(e.st, fd, NULL, 1, 0), -EINVAL);
+	CHECK_EQ(synack_recv(e.st, fd, NULL, 1, 0), -EINVAL);
+	CHECK_EQ(synack_sendv(e.st, fd, NULL, 1, 0), -EINVAL);
+	CHECK_EQ(synack_recvv(e.st, fd, NULL, 1, 0), -EINVAL);
+	CHECK_EQ(synack_sendv(e.st, fd, iov, -1, 0), -EINVAL);
+	CHECK_EQ(synack_recvv(e.st, fd, iov, 1025, 0), -EINVAL);   /* UIO_MAXIOV */
+	struct iovec nul = { NULL, 3 }, huge = { buf, (size_t)SSIZE_MAX + 1 };
+	CHECK_EQ(synack_sendv(e.st, fd, &nul, 1, 0), -EINVAL);
+	CHECK_EQ(synack_recvv(e.st, fd, &huge, 1, 0), -EINVAL);
+	/* NULL with no length is fine: the state decides. */
+	CHECK_EQ(synack_send(e.st, fd, NULL, 0, 0), -EPIPE);
+	CHECK_EQ(synack_recv(e.st, fd, NULL, 0, 0), -ENOTCONN);
+	CHECK_EQ(synack_sendv(e.st, fd, NULL, 0, 0), -EPIPE);
+	/* shutdown's how: SHUT_RD..SHUT_RDWR only. */
+	CHECK_EQ(synack_shutdown(e.st, fd, -1), -EINVAL);
+	CHECK_EQ(synack_shutdown(e.st, fd, 3), -EINVAL);
+	CHECK_EQ(synack_shutdown(e.st, fd, INT_MAX), -EINVAL);
+	CHECK_EQ(SK(&e, fd)->sk_shutdown, 0);
+	env_free(&e);
+}
+
+/* tcp_sendmsg_locked before the connection is up (sk_stream_wait_connect,
+ * non-blocking): a pending error once, -EAGAIN during the handshake, and
+ * -EPIPE (Linux's answer, not -ENOTCONN) otherwise. */
+TEST(send_errors_by_state)
+{
+	struct env e;
+	struct sockaddr_in dst = sin_of("10.0.0.2", 80);
+	char buf[4] = "abc";
+	struct sock *sk;
+	int fd, lfd;
+
+	env_init(&e);
+	fd = synack_socket(e.st);
+	sk = SK(&e, fd);
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EPIPE);
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, MSG_NOSIGNAL | MSG_DONTWAIT), -EPIPE);
+	CHECK_EQ(synack_send(e.st, fd, buf, 0, 0), -EPIPE);
+	lfd = synack_socket(e.st);
+	CHECK_EQ(synack_listen(e.st, lfd, 1), 0);
+	CHECK_EQ(synack_send(e.st, lfd, buf, 3, 0), -EPIPE);
+
+	CHECK_EQ(synack_connect(e.st, fd, &dst), -EINPROGRESS);
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EAGAIN);
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, MSG_MORE), -EAGAIN);
+	sk->sk_err_soft = EHOSTUNREACH;   /* soft errors do not stop a send */
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EAGAIN);
+	sk->sk_err = ETIMEDOUT;
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -ETIMEDOUT);
+	CHECK_EQ(sk->sk_err, 0);
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EAGAIN);
+	/* Urgent data is not supported. */
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, MSG_OOB), -EOPNOTSUPP);
+
+	/* Reset: the error once, then -EPIPE. */
+	sk->sk_err = ECONNRESET;
+	tcp_set_state(sk, TCP_CLOSE);
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -ECONNRESET);
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EPIPE);
+
+	/* Synchronized but shut for writing, or with a hard error pending:
+	 * sk_stream_error's order, the error first. */
+	sk->c.state = TCP_ESTABLISHED;
+	sk->sk_shutdown = SEND_SHUTDOWN;
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EPIPE);
+	sk->sk_err = EPIPE;
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EPIPE);
+	CHECK_EQ(sk->sk_err, 0);
+	sk->sk_shutdown = 0;
+	sk->sk_err = ECONNABORTED;
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -ECONNABORTED);
+	sk->c.state = TCP_CLOSE_WAIT;
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	CHECK_EQ(synack_send(e.st, fd, buf, 3, 0), -EPIPE);
+	sk->c.state = TCP_CLOSE;
+	env_free(&e);
+}
+
+TEST(recv_errors_by_state)
+{
+	struct env e;
+	struct sockaddr_in dst = sin_of("10.0.0.2", 80);
+	char buf[4];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct sock *sk;
+	int fd, lfd;
+
+	env_init(&e);
+	fd = synack_socket(e.st);
+	sk = SK(&e, fd);
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), 0), -ENOTCONN);
+	CHECK_EQ(synack_recvv(e.st, fd, &iov, 1, MSG_PEEK), -ENOTCONN);
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), MSG_ERRQUEUE), -EAGAIN);
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), MSG_OOB), -EINVAL);
+	lfd = synack_socket(e.st);
+	CHECK_EQ(synack_listen(e.st, lfd, 1), 0);
+	CHECK_EQ(synack_recv(e.st, lfd, buf, sizeof(buf), 0), -ENOTCONN);
+	CHECK_EQ(synack_recv(e.st, lfd, buf, sizeof(buf), MSG_OOB), -ENOTCONN);
+	CHECK_EQ(synack_recv(e.st, lfd, buf, sizeof(buf), MSG_ERRQUEUE), -EAGAIN);
+
+	/* Connecting: nothing yet. */
+	CHECK_EQ(synack_connect(e.st, fd, &dst), -EINPROGRESS);
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), MSG_WAITALL), -EAGAIN);
+	/* An abort is reported once. */
+	sk->sk_err = ECONNRESET;
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), 0), -ECONNRESET);
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), 0), -EAGAIN);
+	/* Synchronized, shut for reading, nothing queued: end of file. */
+	sk->c.state = TCP_ESTABLISHED;
+	sk->sk_shutdown = RCV_SHUTDOWN;
+	CHECK_EQ(synack_recv(e.st, fd, buf, sizeof(buf), 0), 0);
+	sk->sk_shutdown = 0;
+	sk->c.state = TCP_SYN_SENT;
+	env_free(&e);
+}
+
+TEST(shutdown_paths)
+{
+	struct env e;
+	struct sockaddr_in dst = sin_of("10.0.0.2", 80), a = sin_of("10.0.0.1", 5000), got;
+	struct sock *sk;
+	int fd, lfd;
+
+	env_init(&e);
+	/* Never connected: -ENOTCONN, yet the bits are kept (inet_shutdown). */
+	fd = synack_socket(e.st);
+	sk = SK(&e, fd);
+	CHECK_EQ(synack_shutdown(e.st, fd, SHUT_WR), -ENOTCONN);
+	CHECK_EQ(sk->sk_shutdown, SEND_SHUTDOWN);
+	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLWRNORM | POLLHUP);
+	CHECK_EQ(synack_shutdown(e.st, fd, SHUT_RD), -ENOTCONN);
+	CHECK_EQ(sk->sk_shutdown, SHUTDOWN_MASK);
+	CHECK_EQ(synack_poll(e.st, fd), POLLIN | POLLRDNORM | POLLRDHUP | POLLOUT | POLLWRNORM | POLLHUP);
+	CHECK_EQ(synack_close(e.st, fd), 0);
+
+	/* A listener: SHUT_WR leaves it listening; SHUT_RD stops it. */
+	lfd = synack_socket(e.st);
+	CHECK_EQ(synack_bind(e.st, lfd, &a), 0);
+	CHECK_EQ(synack_listen(e.st, lfd, 4), 0);
+	CHECK_EQ(synack_shutdown(e.st, lfd, SHUT_WR), 0);
+	CHECK_EQ(synack_tcp_state(e.st, lfd), TCP_LISTEN);
+	CHECK_EQ(SK(&e, lfd)->sk_shutdown, 0);
+	CHECK_EQ(synack_shutdown(e.st, lfd, SHUT_RD), 0);
+	CHECK_EQ(synack_tcp_state(e.st, lfd), TCP_CLOSE);
+	CHECK(inet_lookup_listener(e.st, inet_addr("10.0.0.1"), 5000) == NULL);
+	CHECK_EQ(SK(&e, lfd)->sk_shutdown, 0);
+	CHECK_EQ(SK(&e, lfd)->sk_err, 0);
+	CHECK(SK(&e, lfd)->in_bhash);   /* bound by the user: the port stays */
+	CHECK_EQ(synack_listen(e.st, lfd, 4), 0);   /* and it may listen again */
+	CHECK_EQ(synack_shutdown(e.st, lfd, SHUT_RDWR), 0);
+	CHECK_EQ(synack_tcp_state(e.st, lfd), TCP_CLOSE);
+	CHECK_EQ(synack_shutdown(e.st, lfd, SHUT_RDWR), -ENOTCONN);
+
+	/* SYN_SENT: the attempt is abandoned (tcp_disconnect) with ECONNRESET. */
+	fd = synack_socket(e.st);
+	sk = SK(&e, fd);
+	CHECK_EQ(synack_connect(e.st, fd, &dst), -EINPROGRESS);
+	CHECK_EQ(synack_shutdown(e.st, fd, SHUT_WR), 0);
+	CHECK_EQ(synack_tcp_state(e.st, fd), TCP_CLOSE);
+	CHECK_EQ(sk->sock_state, SS_UNCONNECTED);
+	CHECK_EQ(sk->sk_shutdown, 0);
+	CHECK_EQ(sk->c.rport, 0);
+	CHECK(!sk->in_bhash);   /* the automatic port went back */
+	CHECK(!timer_pending(&sk->retransmit_timer));
+	CHECK_EQ(synack_poll(e.st, fd), POLLOUT | POLLWRNORM | POLLHUP | POLLERR);
+	CHECK_EQ(synack_getpeername(e.st, fd, &got), -ENOTCONN);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_ERROR), ECONNRESET);
+	CHECK_EQ(synack_connect(e.st, fd, &dst), -EINPROGRESS);   /* a fresh attempt */
+	CHECK_EQ(synack_tcp_state(e.st, fd), TCP_SYN_SENT);
+
+	/* connect(AF_UNSPEC) takes the same path. */
+	dst.sin_family = AF_UNSPEC;
+	CHECK_EQ(synack_connect(e.st, fd, &dst), 0);
+	CHECK_EQ(synack_tcp_state(e.st, fd), TCP_CLOSE);
+	CHECK_EQ(sk->sock_state, SS_UNCONNECTED);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_ERROR), ECONNRESET);
+
+	/* Synchronized (by hand): SHUT_RD marks the receive side; reads see EOF. */
+	dst = sin_of("10.0.0.2", 80);
+	CHECK_EQ(synack_connect(e.st, fd, &dst), -EINPROGRESS);
+	sk->c.state = TCP_ESTABLISHED;
+	CHECK_EQ(synack_shutdown(e.st, fd, SHUT_RD), 0);
+	CHECK_EQ(sk->sock_state, SS_CONNECTED);   /* inet_shutdown settles SS_CONNECTING */
+	CHECK_EQ(sk->sk_shutdown, RCV_SHUTDOWN);
+	CHECK_EQ(synack_tcp_state(e.st, fd), TCP_ESTABLISHED);
+	char c;
+	CHECK_EQ(synack_recv(e.st, fd, &c, 1, 0), 0);
+	CHECK_EQ(synack_poll(e.st, fd) & (POLLIN | POLLRDNORM | POLLRDHUP | POLLHUP),
+		 POLLIN | POLLRDNORM | POLLRDHUP);
+	sk->c.state = TCP_SYN_SENT;
+	env_free(&e);
+}
+
+static int get_buf(struct env *e, int fd, int level, int name, void *buf, unsigned int *len)
+{
+	return synack_getsockopt(e->st, fd, level, name, buf, len);
+}
+
+TEST(sockopt_linger_keepalive_rcvlowat)
+{
+	struct env e;
+	struct linger l = { 1, 30 }, got;
+	unsigned int len;
+	struct sock *sk;
+	int fd;
+
+	env_init(&e);
+	fd = synack_socket(e.st);
+	sk = SK(&e, fd);
+	/* SO_LINGER: an int first (-EINVAL under 4), then the whole struct. */
+	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_LINGER, &l, 3), -EINVAL);
+	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_LINGER, &l, 4), -EINVAL);
+	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_LINGER, NULL, sizeof(l)), -EFAULT);
+	len = sizeof(got);
+	CHECK_EQ(get_buf(&e, fd, SOL_SOCKET, SO_LINGER, &got, &len), 0);
+	CHECK_EQ(len, sizeof(got));
+	CHECK_EQ(got.l_onoff, 0);
+	CHECK_EQ(got.l_linger, 0);
+	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)), 0);
+	CHECK(sk->linger_on);
+	CHECK_EQ(sk->linger_secs, 30);
+	len = sizeof(got);
+	CHECK_EQ(get_buf(&e, fd, SOL_SOCKET, SO_LINGER, &got, &len), 0);
+	CHECK_EQ(got.l_onoff, 1);
+	CHECK_EQ(got.l_linger, 30);
+	/* Off keeps the time. */
+	l.l_onoff = 0;
+	l.l_linger = 5;
+	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)), 0);
+	len = sizeof(got);
+	CHECK_EQ(get_buf(&e, fd, SOL_SOCKET, SO_LINGER, &got, &len), 0);
+	CHECK_EQ(got.l_onoff, 0);
+	CHECK_EQ(got.l_linger, 30);
+	l.l_onoff = 7;
+	l.l_linger = 0;   /* close() will abort */
+	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l) + 8), 0);
+	CHECK(sk->linger_on);
+	CHECK_EQ(sk->linger_secs, 0);
+	l.l_linger = -1;  /* "forever" */
+	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)), 0);
+	CHECK_EQ(sk->linger_secs, INT_MAX);
+	/* A short buffer gets l_onoff only. */
+	len = 4;
+	memset(&got, 0xff, sizeof(got));
+	CHECK_EQ(get_buf(&e, fd, SOL_SOCKET, SO_LINGER, &got, &len), 0);
+	CHECK_EQ(len, 4);
+	CHECK_EQ(got.l_onoff, 1);
+	CHECK_EQ(got.l_linger, -1);   /* untouched */
+
+	/* SO_KEEPALIVE: a flag; the timer runs only on a connection. */
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_KEEPALIVE, 9), 0);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+	CHECK(!timer_pending(&sk->keepalive_timer));
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_KEEPALIVE, 0), 0);
+	sk->c.state = TCP_ESTABLISHED;
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_KEEPALIVE, 1), 0);
+	REQUIRE(timer_pending(&sk->keepalive_timer));
+	uint64_t now_ms = stack_jiffies(e.st);
+	CHECK_EQ(sk->keepalive_timer.expires, now_ms + 7200ULL * 1000);
+	/* TCP_KEEPIDLE restarts the wait with the new idle time. */
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_KEEPIDLE, 60), 0);
+	CHECK_EQ(sk->keepalive_timer.expires, now_ms + 60ULL * 1000);
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_KEEPALIVE, 0), 0);
+	CHECK(!timer_pending(&sk->keepalive_timer));
+	sk->c.state = TCP_CLOSE;
+
+	/* SO_RCVLOWAT: 0 means 1; capped at half the most the buffer may
+	 * grow to; an unlocked buffer grows to twice the mark. */
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT, 0), 0);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT, 1000), 0);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT), 1000);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVBUF), 131072);
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT, 100000), 0);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVBUF), 200000);
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT, -1), 0);   /* INT_MAX, capped */
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT), 33554432 / 2);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVBUF), 33554432);
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_RCVBUF, 10000), 0);   /* locked: 20000 */
+	CHECK_EQ(set_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT, 50000), 0);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVLOWAT), 10000);
+	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_RCVBUF), 20000);
+	env_free(&e);
+}
+
+TEST(sockopt_tcp_data_options)
+{
+	struct env e;
+	int fd;
+
+	env_init(&e);
+	fd = synack_socket(e.st);
+	/* TCP_CORK / TCP_NODELAY: flags; nothing to push on a closed socket. */
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_CORK), 0);
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_CORK, 5), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_CORK), 1);
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_NODELAY, 1), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_NODELAY), 1);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_CORK), 1);   /* independent */
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_CORK, 0), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_CORK), 0);
+
+	/* Keepalive tunables: the sysctls until set; 1..32767 s, 1..127 probes. */
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_KEEPIDLE), 7200);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_KEEPINTVL), 75);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_KEEPCNT), 9);
+	CHECK_EQ(synack_sysctl_set(e.st, "net.ipv4.tcp_keepalive_time", 600), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_KEEPIDLE), 600);
+	static const int names[] = { TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT };
+	static const int maxes[] = { 32767, 32767, 127 };
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, names[i], 0), -EINVAL);
+		CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, names[i], -1), -EINVAL);
+		CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, names[i], maxes[i] + 1), -EINVAL);
+		CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, names[i], maxes[i]), 0);
+		CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, names[i]), maxes[i]);
+		CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, names[i], 1), 0);
+		CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, names[i]), 1);
+	}
+
+	/* TCP_LINGER2: negative -> -1 (RST), capped at 120 s, 0 -> tcp_fin_timeout. */
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_LINGER2), 60);
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_LINGER2, 30), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_LINGER2), 30);
+	CHECK_EQ(SK(&e, fd)->linger2, 30);
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_LINGER2, 500), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_LINGER2), 120);
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_LINGER2, -7), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_LINGER2), -1);
+	CHECK_EQ(SK(&e, fd)->linger2, -1);
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_LINGER2, 0), 0);
+	CHECK_EQ(synack_sysctl_set(e.st, "net.ipv4.tcp_fin_timeout", 15), 0);
+	CHECK_EQ(get_int(&e, fd, IPPROTO_TCP, TCP_LINGER2), 15);
+
+	/* TCP_INFO and TCP_CONGESTION cannot be set as ints. */
+	CHECK_EQ(set_int(&e, fd, IPPROTO_TCP, TCP_INFO, 1), -ENOPROTOOPT);
+	env_free(&e);
+}
+
+TEST(sockopt_congestion)
+{
+	struct env e;
+	char name[32];
+	unsigned int len;
+	int fd;
+
+	env_init(&e);
+	fd = synack_socket(e.st);
+	len = sizeof(name);
+	CHECK_EQ(get_buf(&e, fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+	CHECK_EQ(len, 16);   /* TCP_CA_NAME_MAX */
+	CHECK_STR(name, tcp_ca_default()->name);
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 0), -EINVAL);
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_CONGESTION, NULL, 4), -EFAULT);
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_CONGESTION, "vegas", 5), -ENOENT);
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_CONGESTION, "", 1), -ENOENT);
+	/* Shorter than an int is fine for a string; the length bounds the name. */
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_CONGESTION, "renoX", 3), -ENOENT);
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
+	len = sizeof(name);
+	memset(name, 'x', sizeof(name));
+	CHECK_EQ(get_buf(&e, fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+	CHECK_EQ(len, 16);
+	CHECK_STR(name, "reno");
+	CHECK_EQ(name[15], 0);
+	CHECK_EQ(name[16], 'x');
+	/* The NUL ends the name even within the length. */
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_CONGESTION, "cubic\0zzz", 9), 0);
+	/* A short buffer gets a prefix (not NUL-terminated), as Linux. */
+	len = 3;
+	memset(name, 'x', sizeof(name));
+	CHECK_EQ(get_buf(&e, fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+	CHECK_EQ(len, 3);
+	CHECK_MEM(name, "cubx", 4);
+	env_free(&e);
+}
+
+TEST(sockopt_tcp_info)
+{
+	struct env e;
+	struct synack_tcp_info info;
+	unsigned int len;
+	uint8_t one = 0xff;
+	int fd, lfd;
+
+	env_init(&e);
+	fd = synack_socket(e.st);
+	CHECK_EQ(synack_setsockopt(e.st, fd, IPPROTO_TCP, TCP_INFO, &info, sizeof(info)), -ENOPROTOOPT);
+	len = sizeof(info) + 100;
+	memset(&info, 0xaa, sizeof(info));
+	CHECK_EQ(get_buf(&e, fd, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+	CHECK_EQ(len, sizeof(info));
+	CHECK_EQ(info.tcpi_state, TCP_CLOSE);
+	CHECK_EQ(info.tcpi_snd_cwnd, 10);
+	len = 1;
+	CHECK_EQ(get_buf(&e, fd, IPPROTO_TCP, TCP_INFO, &one, &len), 0);
+	CHECK_EQ(len, 1);
+	CHECK_EQ(one, TCP_CLOSE);
+	/* TCP reads the length as unsigned: "negative" is just large. */
+	len = (unsigned int)-1;
+	CHECK_EQ(get_buf(&e, fd, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+	CHECK_EQ(len, sizeof(info));
+	len = (unsigned int)-1;
+	int v;
+	CHECK_EQ(get_buf(&e, fd, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+	CHECK_EQ(len, 4);
+	lfd = synack_socket(e.st);
+	CHECK_EQ(synack_listen(e.st, lfd, 1), 0);
+	len = sizeof(info);
+	CHECK_EQ(get_buf(&e, lfd, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+	CHECK_EQ(info.tcpi_state, TCP_LISTEN);
+	env_free(&e);
+}
+
 int main(void)
 {
 	RUN(bad_descriptors);
@@ -673,5 +1122,13 @@ int main(void)
 	RUN(sockopt_tcp_ranges_and_round_trips);
 	RUN(sockopt_defer_accept_seconds_and_retransmits);
 	RUN(close_frees_everything);
+	RUN(data_calls_bad_descriptors_and_arguments);
+	RUN(send_errors_by_state);
+	RUN(recv_errors_by_state);
+	RUN(shutdown_paths);
+	RUN(sockopt_linger_keepalive_rcvlowat);
+	RUN(sockopt_tcp_data_options);
+	RUN(sockopt_congestion);
+	RUN(sockopt_tcp_info);
 	return TEST_SUMMARY();
 }

@@ -469,8 +469,7 @@ static int run_up(const struct cli_command *cmd, int argc, char **argv)
 	int rc = parse_up_opts(cmd, argc, argv, &u.opt);
 	if (rc != 0)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (!u.opt.quiet)
-		setvbuf(stdout, NULL, _IOLBF, 0);   /* so a log file follows live */
+	setvbuf(stdout, NULL, _IOLBF, 0);   /* so a log file follows live */
 	rc = CLI_EXIT_FAIL;
 	if (up_setup(&u) == 0 && run_loop(&u) == 0 && !u.connect_err)
 		rc = CLI_EXIT_OK;

@@ -1,0 +1,238 @@
+/* Two stacks move data over the sim wire, clean and faulty, for many
+ * seeds: every byte arrives once and in order (hash compared), and the
+ * connection closes cleanly. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include "test.h"
+#include "core/siphash.h"
+#include "core/stack.h"
+#include "synack/synack.h"
+
+struct pair {
+	struct synack_clock *clk;
+	struct synack_sim_wire *wire;
+	struct stack *st[2];
+};
+
+/* SYNACK_TRACE=1 prints every frame and event, for debugging one seed. */
+static void print_sink(void *ctx, const struct synack_trace_event *ev)
+{
+	char buf[512];
+
+	if (ev->kind == SYNACK_TRACE_FRAME_TX) {
+		synack_format_frame(buf, sizeof(buf), ev->frame, ev->frame_len);
+		printf("%11.6f %s > %s\n", (double)ev->ts_ns / 1e9, (const char *)ctx, buf);
+	} else if (ev->kind != SYNACK_TRACE_FRAME_RX) {
+		printf("%11.6f %s   %s: %s\n", (double)ev->ts_ns / 1e9, (const char *)ctx, ev->name, ev->text);
+	}
+}
+
+static int pair_up(struct pair *p, const struct synack_sim_config *wc)
+{
+	const char *addr[2] = { "10.0.0.1", "10.0.0.2" };
+
+	p->clk = synack_clock_new_virtual(0);
+	if (synack_sim_wire_new(p->clk, wc, &p->wire))
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		struct synack_stack_config sc = { .clock = p->clk, .name = i ? "server" : "client", .seeded = true,
+						  .seed = wc->seed * 2 + (uint64_t)i };
+		struct synack_if_config ic = { .prefix_len = 24 };
+		inet_pton(AF_INET, addr[i], &ic.addr);
+		if (synack_stack_new(&sc, &p->st[i]))
+			return -1;
+		if (getenv("SYNACK_TRACE"))
+			synack_trace_set_sink(p->st[i], print_sink, (void *)(i ? "server" : "client"));
+		if (synack_if_up(p->st[i], synack_sim_wire_end(p->wire, i), &ic))
+			return -1;
+	}
+	return 0;
+}
+
+static size_t pair_down(struct pair *p)
+{
+	size_t live = 0;
+
+	for (int i = 0; i < 2; i++) {
+		live += p->st[i]->skb_pool.live_skbs;
+		synack_stack_free(p->st[i]);
+	}
+	synack_sim_wire_free(p->wire);
+	synack_clock_free(p->clk);
+	return live;
+}
+
+/* A deterministic byte stream: byte i of stream `id`. */
+static uint8_t stream_byte(uint64_t id, uint64_t i) { return (uint8_t)((i * 2654435761u) ^ (id * 97) ^ (i >> 8)); }
+
+struct flow {
+	int fd;
+	uint64_t id, total, sent, received;
+	uint64_t hash_sent, hash_recv;
+	bool eof;
+};
+
+static uint64_t mix(uint64_t h, uint8_t b) { return (h ^ b) * 1099511628211ULL; }
+
+static void flow_send(struct stack *st, struct flow *f)
+{
+	uint8_t buf[4096];
+
+	while (f->sent < f->total) {
+		size_t n = (size_t)min_t(uint64_t, sizeof(buf), f->total - f->sent);
+		long r;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = stream_byte(f->id, f->sent + i);
+		r = synack_send(st, f->fd, buf, n, 0);
+		if (r <= 0)
+			break;
+		for (long i = 0; i < r; i++)
+			f->hash_sent = mix(f->hash_sent, buf[i]);
+		f->sent += (uint64_t)r;
+	}
+}
+
+static void flow_recv(struct stack *st, struct flow *f, uint64_t expect_id, uint64_t *bad)
+{
+	uint8_t buf[4096];
+	long r;
+
+	while ((r = synack_recv(st, f->fd, buf, sizeof(buf), 0)) > 0) {
+		for (long i = 0; i < r; i++) {
+			if (buf[i] != stream_byte(expect_id, f->received + (uint64_t)i))
+				(*bad)++;
+			f->hash_recv = mix(f->hash_recv, buf[i]);
+		}
+		f->received += (uint64_t)r;
+	}
+	if (r == 0)
+		f->eof = true;
+}
+
+struct result {
+	bool ok;
+	uint64_t bad, retrans;
+	uint64_t ns;
+};
+
+/* Client sends `up` bytes, server sends `down` bytes; both shut down
+ * their sending side when done and close at EOF. */
+static struct result transfer(const struct synack_sim_config *wc, uint64_t up, uint64_t down, uint64_t budget_ns)
+{
+	struct result res = { 0 };
+	struct pair p;
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct flow c = { .id = 1, .total = up, .hash_sent = 14695981039346656037ULL, .hash_recv = 14695981039346656037ULL };
+	struct flow s = { .id = 2, .total = down, .hash_sent = 14695981039346656037ULL, .hash_recv = 14695981039346656037ULL, .fd = -1 };
+	bool c_shut = false, s_shut = false, c_closed = false, s_closed = false;
+	int lfd;
+	uint64_t t0;
+
+	if (pair_up(&p, wc))
+		return res;
+	inet_pton(AF_INET, "10.0.0.2", &srv.sin_addr);
+	lfd = synack_socket(p.st[1]);
+	synack_bind(p.st[1], lfd, &srv);
+	synack_listen(p.st[1], lfd, 8);
+	c.fd = synack_socket(p.st[0]);
+	synack_connect(p.st[0], c.fd, &srv);
+	t0 = synack_clock_now(p.clk);
+	while (synack_clock_now(p.clk) - t0 < budget_ns && !(c_closed && s_closed)) {
+		synack_run_virtual(p.clk, p.st, 2, synack_clock_now(p.clk) + 1000000);
+		if (s.fd < 0)
+			s.fd = synack_accept(p.st[1], lfd, NULL);
+		if (synack_tcp_state(p.st[0], c.fd) == 1 || c.sent) {
+			if (!c_closed) {
+				flow_send(p.st[0], &c);
+				flow_recv(p.st[0], &c, 2, &res.bad);
+			}
+			if (!c_shut && c.sent == c.total && synack_shutdown(p.st[0], c.fd, SHUT_WR) == 0)
+				c_shut = true;
+		}
+		if (s.fd >= 0 && !s_closed) {
+			flow_send(p.st[1], &s);
+			flow_recv(p.st[1], &s, 1, &res.bad);
+			if (!s_shut && s.sent == s.total && synack_shutdown(p.st[1], s.fd, SHUT_WR) == 0)
+				s_shut = true;
+		}
+		if (c_shut && c.eof && !c_closed) {
+			synack_close(p.st[0], c.fd);
+			c_closed = true;
+		}
+		if (s_shut && s.eof && !s_closed) {
+			synack_close(p.st[1], s.fd);
+			s_closed = true;
+		}
+	}
+	res.ns = synack_clock_now(p.clk) - t0;
+	res.retrans = synack_mib_value(p.st[0], "TcpRetransSegs") + synack_mib_value(p.st[1], "TcpRetransSegs");
+	res.ok = c_closed && s_closed && c.received == down && s.received == up && c.hash_recv == s.hash_sent &&
+		 s.hash_recv == c.hash_sent && res.bad == 0;
+	if (!res.ok)
+		fprintf(stderr, "seed %llu: up %llu/%llu down %llu/%llu closed %d/%d bad %llu\n",
+			(unsigned long long)wc->seed, (unsigned long long)s.received, (unsigned long long)up,
+			(unsigned long long)c.received, (unsigned long long)down, c_closed, s_closed,
+			(unsigned long long)res.bad);
+	synack_close(p.st[1], lfd);
+	/* TIME-WAIT and the close states run out; nothing may be left behind. */
+	synack_run_virtual(p.clk, p.st, 2, synack_clock_now(p.clk) + 200ULL * 1000000000ULL);
+	if (p.st[0]->skb_pool.live_skbs || p.st[1]->skb_pool.live_skbs) {
+		fprintf(stderr, "seed %llu: skbs still live: %zu/%zu\n", (unsigned long long)wc->seed,
+			p.st[0]->skb_pool.live_skbs, p.st[1]->skb_pool.live_skbs);
+		res.ok = false;
+	}
+	pair_down(&p);
+	return res;
+}
+
+TEST(transfer_clean_link_both_directions)
+{
+	struct synack_sim_config wc = { .delay_ns = 1000000, .seed = 1, .bandwidth_bps = 1000000000ULL };
+	struct result r = transfer(&wc, 300000, 1000000, 60ULL * 1000000000ULL);
+
+	CHECK(r.ok);
+	CHECK_EQ(r.retrans, 0);
+}
+
+TEST(transfer_small_writes_both_directions)
+{
+	struct synack_sim_config wc = { .delay_ns = 5000000, .seed = 2 };
+	struct result r = transfer(&wc, 1, 7, 30ULL * 1000000000ULL);
+
+	CHECK(r.ok);
+}
+
+static void faulty_seeds(double loss, double reorder, double dup, double corrupt, int seeds, uint64_t bytes)
+{
+	int ok = 0;
+
+	for (int i = 1; i <= seeds; i++) {
+		struct synack_sim_config wc = { .delay_ns = 2000000, .jitter_ns = 500000, .loss = loss, .reorder = reorder,
+						.duplicate = dup, .corrupt = corrupt, .seed = (uint64_t)i * 7919,
+						.bandwidth_bps = 100000000ULL };
+		struct result r = transfer(&wc, bytes, bytes, 600ULL * 1000000000ULL);
+		ok += r.ok;
+	}
+	CHECK_EQ(ok, seeds);
+}
+
+TEST(transfer_loss_2pct_many_seeds) { faulty_seeds(0.02, 0, 0, 0, 20, 200000); }
+TEST(transfer_loss_10pct_many_seeds) { faulty_seeds(0.10, 0, 0, 0, 20, 100000); }
+TEST(transfer_reorder_dup_corrupt_many_seeds) { faulty_seeds(0.02, 0.05, 0.02, 0.01, 20, 150000); }
+
+int main(int argc, char **argv)
+{
+	if (argc == 3) {
+		/* One run: test_transfer SEED LOSS */
+		struct synack_sim_config wc = { .delay_ns = 2000000, .jitter_ns = 500000, .loss = atof(argv[2]),
+						.seed = strtoull(argv[1], NULL, 10), .bandwidth_bps = 100000000ULL };
+		return transfer(&wc, 150000, 150000, 600ULL * 1000000000ULL).ok ? 0 : 1;
+	}
+	RUN(transfer_clean_link_both_directions);
+	RUN(transfer_small_writes_both_directions);
+	RUN(transfer_loss_2pct_many_seeds);
+	RUN(transfer_loss_10pct_many_seeds);
+	RUN(transfer_reorder_dup_corrupt_many_seeds);
+	return TEST_SUMMARY();
+}
