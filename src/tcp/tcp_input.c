@@ -659,6 +659,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge
 	}
 	if (after(ack, sk->snd_nxt))
 		return -2;
+	/* Any acceptable ACK shows the peer alive (keepalive idle time). */
+	sk->rcv_tstamp = stack_jiffies(sk->st);
+	sk->probes_out = 0;
 	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq)
 		flag |= FLAG_DATA;
 	flag |= tcp_ack_update_window(sk, skb, ack);
@@ -667,7 +670,6 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge
 		sk->bytes_acked += ack - prior_snd_una;
 		sk->snd_una = ack;
 		sk->icsk_retransmits = 0;
-		sk->probes_out = 0;
 	}
 	flag |= tcp_clean_rtx_queue(sk, ack, &acked_pkts, &seq_rtt_us);
 	if (!tcp_is_sack(sk) && (flag & FLAG_SND_UNA_ADVANCED))
