@@ -217,6 +217,16 @@ struct sock {
 	uint32_t highest_sack;              /* end of the highest SACKed segment */
 	uint32_t sack_ack_seq;              /* the ACK the SACK blocks being read came with */
 	uint32_t prr_delivered, prr_out;    /* PRR (RFC 6937) */
+	struct {                            /* RACK (RFC 8985; Linux: tcp_recovery.c) */
+		uint64_t mstamp;            /* send time (us) of the most recently delivered segment */
+		uint32_t rtt_us;            /* its RTT */
+		uint32_t end_seq;
+		uint8_t reo_wnd_steps;
+		bool advanced;
+	} rack;
+	bool reord_seen;                    /* reordering was observed */
+	uint32_t tlp_high_seq;              /* snd_nxt when a loss probe went out, 0 if none */
+	bool tlp_retrans;                   /* the probe was a retransmission */
 
 	/* RTT (Linux: tcp_rtt_estimator; all in microseconds, srtt << 3). */
 	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;
@@ -338,6 +348,8 @@ struct tcp_skb_cb {
 #define TCPCB_LOST 0x04             /* marked lost: to be retransmitted */
 #define TCPCB_EVER_RETRANS 0x80     /* retransmitted at least once (Karn) */
 #define ICSK_TIME_PROBE0 3
+#define ICSK_TIME_LOSS_PROBE 5
+#define ICSK_TIME_REO_TIMEOUT 6
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
 
 /* The lookup tables (Linux: inet_hashinfo), per stack. */
@@ -473,6 +485,17 @@ void tcp_clear_xmit_timers(struct sock *sk);
 void inet_csk_reset_xmit_timer(struct sock *sk, int what, uint32_t when_ms);
 void tcp_retransmit_timer(struct stack *st, struct timer *t);
 void tcp_enter_loss(struct sock *sk);
+
+/* ---- tcp_recovery.c: RACK-TLP (RFC 8985) ---- */
+void tcp_rack_advance(struct sock *sk, uint8_t sacked, uint32_t end_seq, uint64_t xmit_us);
+/* Mark what RACK deems lost; arms the reordering timer. Returns whether it ran. */
+bool tcp_rack_mark_lost(struct sock *sk);
+void tcp_rack_reo_timeout(struct sock *sk);
+bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
+void tcp_send_loss_probe(struct sock *sk);
+/* An ACK at or beyond the probe's snd_nxt settles it (Linux: tcp_process_tlp_ack). */
+void tcp_process_tlp_ack(struct sock *sk, uint32_t ack, bool dsack);
+void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
 void tcp_delack_timer(struct stack *st, struct timer *t);
 
 #define SS_UNCONNECTED 1

@@ -393,6 +393,10 @@ static void tcp_sacktag_one(struct sock *sk, struct sk_buff *skb, uint32_t *newl
 
 	if (cb->sacked & TCPCB_SACKED_ACKED)
 		return;
+	/* SACKed below the highest SACK without a retransmission: it was reordered. */
+	if (!(cb->sacked & TCPCB_EVER_RETRANS) && sk->sacked_out && before(cb->end_seq, sk->highest_sack))
+		sk->reord_seen = true;
+	tcp_rack_advance(sk, cb->sacked, cb->end_seq, cb->tx_us);
 	if (cb->sacked & TCPCB_SACKED_RETRANS) {
 		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 		sk->retrans_out--;
@@ -459,8 +463,13 @@ static int tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *acked_pk
 		} else {
 			sk->delivered++;
 			(*acked_pkts)++;
-			if (!(cb->sacked & TCPCB_EVER_RETRANS))
+			if (!(cb->sacked & TCPCB_EVER_RETRANS)) {
 				*seq_rtt_us = (int64_t)(now_us - cb->tx_us);
+				/* A hole filled by the original transmission: reordering. */
+				if (sk->sacked_out && before(cb->end_seq, sk->highest_sack))
+					sk->reord_seen = true;
+			}
+			tcp_rack_advance(sk, cb->sacked, cb->end_seq, cb->tx_us);
 		}
 		flag |= (cb->tcp_flags & TCPHDR_SYN) ? FLAG_SYN_ACKED : FLAG_DATA_ACKED;
 		sk->packets_out--;
@@ -493,7 +502,7 @@ static void tcp_remove_reno_sacks(struct sock *sk, uint32_t acked)
 	sk->sacked_out = acked - 1 >= sk->sacked_out ? 0 : sk->sacked_out - (acked - 1);
 }
 
-static void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
+void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
@@ -592,6 +601,11 @@ static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acke
 		sk->sacked_out = 0;
 	if (!tcp_is_sack(sk) && is_dupack)
 		tcp_add_reno_sack(sk);
+	/* RACK decides what is lost on SACK connections (tcp_recovery = 1). */
+	if (tcp_is_sack(sk) && sk->st->sysctl.tcp_recovery & 1)
+		tcp_rack_mark_lost(sk);
+	else if (tcp_is_sack(sk) && sk->sacked_out >= reordering)
+		tcp_mark_lost(sk);
 	switch (sk->ca_state) {
 	case TCP_CA_Recovery:
 	case TCP_CA_Loss:
@@ -599,12 +613,13 @@ static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acke
 			tcp_end_recovery(sk);
 			break;
 		}
-		if (sk->ca_state == TCP_CA_Recovery && (!tcp_is_sack(sk) ? (flag & FLAG_SND_UNA_ADVANCED) : true))
+		if (sk->ca_state == TCP_CA_Recovery && !tcp_is_sack(sk) && (flag & FLAG_SND_UNA_ADVANCED))
 			tcp_mark_lost(sk);
 		break;
 	default:
-		if (sk->sacked_out >= reordering || (tcp_is_sack(sk) && sk->sacked_out && is_dupack && sk->lost_out)) {
-			tcp_mark_lost(sk);
+		if (tcp_is_sack(sk) ? sk->lost_out != 0 : sk->sacked_out >= reordering) {
+			if (!tcp_is_sack(sk))
+				tcp_mark_lost(sk);
 			if (sk->lost_out) {
 				tcp_enter_recovery(sk);
 				MIB_INC(sk->st, TcpExtTCPFastRetrans);
@@ -682,12 +697,17 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge
 	if (prior_packets_out) {
 		uint32_t delivered = acked_pkts + newly_sacked +
 				     (!tcp_is_sack(sk) && sk->sacked_out > prior_sacked ? sk->sacked_out - prior_sacked : 0);
+		tcp_process_tlp_ack(sk, ack, flag & FLAG_DSACKING_ACK);
 		tcp_fastretrans_alert(sk, flag, delivered);
 		tcp_cong_control(sk, ack, delivered, prior_packets_out, seq_rtt_us);
 		tcp_xmit_retransmit_queue(sk);
 	}
-	if (flag & FLAG_SND_UNA_ADVANCED || !sk->packets_out)
-		tcp_rearm_rto(sk);
+	/* Linux's tcp_set_xmit_timer: a loss probe, or the RTO - unless RACK's
+	 * reordering timer is waiting. */
+	if ((flag & FLAG_SND_UNA_ADVANCED || !sk->packets_out) && sk->icsk_pending != ICSK_TIME_REO_TIMEOUT) {
+		if (!tcp_schedule_loss_probe(sk, true))
+			tcp_rearm_rto(sk);
+	}
 	return 1;
 }
 

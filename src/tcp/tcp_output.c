@@ -433,6 +433,18 @@ void tcp_send_delayed_ack(struct sock *sk)
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, ato);
 }
 
+/* The sequence number a RST must carry to be accepted: snd_nxt, unless the
+ * peer shrank its window below it (Linux: tcp_acceptable_seq). */
+static uint32_t tcp_acceptable_seq(const struct sock *sk)
+{
+	uint32_t wnd_end = sk->snd_una + sk->snd_wnd;
+
+	if (!before(wnd_end, sk->snd_nxt) ||
+	    (sk->rx_opt.wscale_ok && sk->snd_nxt - wnd_end < (1u << sk->rx_opt.rcv_wscale)))
+		return sk->snd_nxt;
+	return wnd_end;
+}
+
 /* RST|ACK from a socket we abort (Linux: tcp_send_active_reset); never
  * retransmitted. */
 void tcp_send_active_reset(struct sock *sk)
@@ -443,7 +455,7 @@ void tcp_send_active_reset(struct sock *sk)
 		return;
 	MIB_INC(sk->st, TcpOutRsts);
 	trace_event(sk->st, "tcp_send_reset", "active %s", tcp_state_name(sk->c.state));
-	tcp_transmit_skb(sk, skb, TCPHDR_RST | TCPHDR_ACK, sk->snd_nxt);
+	tcp_transmit_skb(sk, skb, TCPHDR_RST | TCPHDR_ACK, tcp_acceptable_seq(sk));
 }
 
 /* ---- segments without a full socket ---- */
@@ -620,14 +632,24 @@ static int tcp_nonagle(const struct sock *sk)
 /* Linux's tcp_rearm_rto: the RTO runs while data is outstanding. */
 void tcp_rearm_rto(struct sock *sk)
 {
+	uint32_t rto = sk->icsk_rto;
+
 	if (!sk->packets_out) {
-		if (sk->icsk_pending == ICSK_TIME_RETRANS) {
+		if (sk->icsk_pending && sk->icsk_pending != ICSK_TIME_PROBE0) {
 			sk->icsk_pending = 0;
 			del_timer(sk->st, &sk->retransmit_timer);
 		}
 		return;
 	}
-	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, sk->icsk_rto);
+	/* After a probe or reordering wait, the RTO still counts from the
+	 * oldest segment's transmission. */
+	if (sk->icsk_pending == ICSK_TIME_REO_TIMEOUT || sk->icsk_pending == ICSK_TIME_LOSS_PROBE) {
+		struct sk_buff *head = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
+		int64_t delta_us = (int64_t)(TCP_SKB_CB(head)->tx_us + (uint64_t)rto * 1000) -
+				   (int64_t)(stack_now(sk->st) / NSEC_PER_USEC);
+		rto = delta_us > 1000 ? (uint32_t)((delta_us + 999) / 1000) : 1;
+	}
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, rto);
 }
 
 /* Slow start after idle (Linux: tcp_cwnd_restart, RFC 5681 4.1). */
@@ -688,6 +710,7 @@ static void tcp_check_probe_timer(struct sock *sk)
 static void tcp_write_xmit(struct sock *sk, int nonagle)
 {
 	struct sk_buff *skb;
+	int sent = 0;
 
 	if (sk->c.state != TCP_ESTABLISHED && sk->c.state != TCP_CLOSE_WAIT && sk->c.state != TCP_FIN_WAIT1 &&
 	    sk->c.state != TCP_CLOSING && sk->c.state != TCP_LAST_ACK)
@@ -711,7 +734,11 @@ static void tcp_write_xmit(struct sock *sk, int nonagle)
 			break;
 		if (tcp_transmit_new(sk, skb) == -ENOBUFS)
 			break;
+		sent++;
 	}
+	/* One loss probe per tail-loss episode (Linux: tcp_write_xmit). */
+	if (sent)
+		tcp_schedule_loss_probe(sk, false);
 	tcp_check_probe_timer(sk);
 }
 

@@ -167,6 +167,7 @@ void tcp_retransmit_timer_fire(struct sock *sk)
 
 	if (list_empty(&sk->rtx_queue.list))
 		return;
+	sk->tlp_high_seq = 0;
 	MIB_INC(st, TcpExtTCPTimeouts);
 	if (tcp_write_timeout(sk))
 		return;
@@ -227,6 +228,10 @@ static void tcp_write_timer(struct stack *st, struct timer *t)
 		tcp_retransmit_timer_fire(sk);
 	else if (what == ICSK_TIME_PROBE0)
 		tcp_probe_timer(sk);
+	else if (what == ICSK_TIME_LOSS_PROBE)
+		tcp_send_loss_probe(sk);
+	else if (what == ICSK_TIME_REO_TIMEOUT)
+		tcp_rack_reo_timeout(sk);
 }
 
 void tcp_retransmit_timer(struct stack *st, struct timer *t) { tcp_write_timer(st, t); }

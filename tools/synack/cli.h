@@ -24,6 +24,7 @@ struct cli_command {
 /* Each command defines one of these in its cmd_NAME.c; main.c lists them. */
 extern const struct cli_command cli_cmd_demo;
 extern const struct cli_command cli_cmd_up;
+extern const struct cli_command cli_cmd_get;
 
 /* Print "synack NAME: <msg>" and the command's usage to stderr; returns 2. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -64,11 +65,35 @@ struct cli_net_opts {
 	struct in_addr gw;
 	uint32_t mtu;
 	const char *pcap;
+	double loss;            /* --loss: frames dropped by synack_faulty_wrap, 0 = no wrapper */
 };
 
-/* 1: the current option was one of --tap/--addr/--gw/--mtu/--pcap and was
- * consumed; 0: not one of them; -1: invalid (usage error printed). */
+/* 1: the current option was one of --tap/--addr/--gw/--mtu/--pcap/--loss
+ * and was consumed; 0: not one of them; -1: invalid (usage error printed). */
 int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net);
+/* The usage lines every TAP command prints for those options. */
+#define CLI_NET_USAGE \
+	"  --tap NAME    the TAP interface to use (attached if it exists, created if not)\n" \
+	"  --addr A/N    the stack's address and prefix length\n" \
+	"  --gw G        default gateway\n" \
+	"  --mtu N       set the interface MTU (default: keep the device's)\n" \
+	"  --pcap FILE   record every frame on the TAP to a pcap file\n" \
+	"  --loss P      drop each frame with probability P (0..1) in both directions,\n" \
+	"                with synack's fault-injecting link wrapper (seeded by --seed)\n"
+/* Require --tap and --addr: 0, or a usage error's exit code. */
+int cli_net_require(const struct cli_command *cmd, const struct cli_net_opts *net);
+/* Open the TAP device net->tap and wrap it: the pcap recorder next to the
+ * device (--pcap) and the fault injector around that (--loss, seeded by
+ * seed). Errors are explained on stderr as "synack PROG: ...". */
+int cli_net_open_link(const char *prog, const struct cli_net_opts *net, struct synack_clock *clk, uint64_t seed,
+		      struct synack_link **out);
+/* synack_if_up with the --addr/--gw options; errors explained on stderr. */
+int cli_net_if_up(const char *prog, struct stack *st, struct synack_link *l, const struct cli_net_opts *net);
+/* Block until the stack has work (a frame on its wait fd or its next
+ * deadline) or max_ms passes (-1: no cap). A signal returns early. 0 or -errno. */
+int cli_wait_stack(struct stack *st, struct synack_clock *clk, int max_ms);
+/* A seed for the fault wrapper when none was given: differs per run. */
+uint64_t cli_random_seed(void);
 
 /* Trace sink printing events as timestamped, tcpdump-like lines to ctx (a FILE *). */
 void cli_trace_print(void *ctx, const struct synack_trace_event *ev);

@@ -5,9 +5,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include "cli.h"
 
 void cli_print_usage(const struct cli_command *cmd, FILE *f)
@@ -192,12 +197,95 @@ int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net)
 		ok = parse_gw_opt(o, net);
 	else if (cli_opt_is(o, "--pcap"))
 		ok = cli_opt_value(o, &net->pcap);
+	else if (cli_opt_is(o, "--loss"))
+		ok = cli_opt_double(o, 0.0, 1.0, &net->loss);
 	else if (cli_opt_is(o, "--mtu")) {
 		ok = cli_opt_u64(o, 68, 65521, &v);
 		net->mtu = (uint32_t)v;
 	} else
 		return 0;
 	return ok ? 1 : -1;
+}
+
+int cli_net_require(const struct cli_command *cmd, const struct cli_net_opts *net)
+{
+	if (!net->tap)
+		return cli_usage_error(cmd, "--tap NAME is required");
+	if (!net->addr_text)
+		return cli_usage_error(cmd, "--addr A.B.C.D/N is required");
+	return 0;
+}
+
+uint64_t cli_random_seed(void)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		return seed;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
+}
+
+int cli_net_open_link(const char *prog, const struct cli_net_opts *net, struct synack_clock *clk, uint64_t seed,
+		      struct synack_link **out)
+{
+	struct synack_link *l, *w;
+	int err = synack_tap_open(net->tap, net->mtu, &l);
+	if (err == -ENOENT)
+		fprintf(stderr, "synack %s: no /dev/net/tun: this system cannot create TAP devices\n", prog);
+	else if (err == -EPERM || err == -EACCES)
+		fprintf(stderr, "synack %s: opening tap %s needs root or CAP_NET_ADMIN\n", prog, net->tap);
+	else if (err < 0)
+		fprintf(stderr, "synack %s: opening tap %s: %s\n", prog, net->tap, cli_errstr(err));
+	if (err < 0)
+		return err;
+	if (net->pcap) {
+		if ((err = synack_pcap_wrap(l, clk, net->pcap, &w)) < 0) {
+			fprintf(stderr, "synack %s: %s: %s\n", prog, net->pcap, cli_errstr(err));
+			synack_link_destroy(l);
+			return err;
+		}
+		l = w;
+	}
+	if (net->loss > 0) {
+		struct synack_sim_config cfg = { .loss = net->loss, .seed = seed };
+		if ((err = synack_faulty_wrap(l, clk, &cfg, &w)) < 0) {
+			fprintf(stderr, "synack %s: --loss %g: %s\n", prog, net->loss, cli_errstr(err));
+			synack_link_destroy(l);
+			return err;
+		}
+		l = w;
+	}
+	*out = l;
+	return 0;
+}
+
+int cli_net_if_up(const char *prog, struct stack *st, struct synack_link *l, const struct cli_net_opts *net)
+{
+	struct synack_if_config ifc = { .addr = net->addr, .prefix_len = net->prefix_len, .gateway = net->gw };
+	int err = synack_if_up(st, l, &ifc);
+	if (err < 0)
+		fprintf(stderr, "synack %s: bringing up %s: %s\n", prog, net->addr_text, cli_errstr(err));
+	return err;
+}
+
+int cli_wait_stack(struct stack *st, struct synack_clock *clk, int max_ms)
+{
+	int timeout = max_ms;
+	uint64_t deadline = synack_stack_next_deadline(st);
+	if (deadline != SYNACK_NEVER) {
+		uint64_t now = synack_clock_now(clk);
+		uint64_t ms = deadline <= now ? 0 : (deadline - now + 999999) / 1000000;
+		if (ms > INT_MAX)
+			ms = INT_MAX;
+		if (timeout < 0 || (int)ms < timeout)
+			timeout = (int)ms;
+	}
+	struct pollfd pfd = { .fd = synack_stack_wait_fd(st), .events = POLLIN };
+	int n = poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	return 0;
 }
 
 /* -------------------------------------------------------------- trace */

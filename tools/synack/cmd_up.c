@@ -1,9 +1,11 @@
 /*
  * synack up: run one stack on a Linux TAP device until SIGINT/SIGTERM,
  * answering ARP and ping from the kernel side of the TAP; optionally
- * accepting TCP connections on a port (--listen) and opening one (--connect).
+ * accepting TCP connections on a port (--listen) and serving them
+ * (--service echo|discard|source|http), and opening one (--connect).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +26,14 @@ static volatile sig_atomic_t up_signals;
 
 #define UP_BACKLOG 128
 #define UP_MAX_SYSCTLS 32
+#define UP_MAX_CONNS 64                 /* more wait in the accept queue */
+#define UP_BUF_LEN 16384                /* per connection: echo data, or the HTTP request */
+#define UP_IO_LEN 65536                 /* the shared scratch buffer for reads and writes */
+#define UP_HTTP_MAX_BODY (UINT64_C(10) << 30)  /* GET /bytes/N: N up to 10 GiB */
+#define UP_LINGER_NS (UINT64_C(30) * 1000000000u)  /* after our FIN: wait this long for the peer's */
+
+enum up_service { SVC_NONE, SVC_ECHO, SVC_DISCARD, SVC_SOURCE, SVC_HTTP };
+static const char *const service_names[] = { "none", "echo", "discard", "source", "http" };
 
 struct up_opts {
 	struct cli_net_opts net;
@@ -31,6 +41,7 @@ struct up_opts {
 	uint64_t seed;
 	bool quiet;
 	uint16_t listen_port;           /* 0: no --listen */
+	enum up_service service;
 	bool has_connect;
 	struct sockaddr_in connect_to;
 	const char *connect_text;
@@ -38,23 +49,39 @@ struct up_opts {
 	size_t nsysctls;
 };
 
+enum http_phase { HTTP_REQUEST, HTTP_RESPOND, HTTP_DONE };
+
 /* An open connection: accepted on the listener, or the one --connect made. */
 struct up_conn {
 	int fd;
 	bool outgoing;
 	struct sockaddr_in peer;
+	uint64_t rx, tx;                /* bytes read and sent */
+	bool eof;                       /* read the peer's FIN */
+	bool shut;                      /* our SHUT_WR is done */
+	uint64_t shut_ns;
+	size_t buf_off, buf_len;        /* echo: bytes waiting in buf; http: the request */
+	enum http_phase phase;
+	int status;
+	bool head;                      /* HEAD: headers only */
+	char hdr[512];                  /* the response head and any error body */
+	size_t hdr_len, hdr_off;
+	uint64_t body_len, body_off;
+	char request[96];               /* the request line, for the log */
+	uint8_t buf[UP_BUF_LEN];
 };
 
 struct up {
 	struct up_opts opt;
 	struct synack_clock *clk;
-	struct synack_link *link;   /* the TAP, or the pcap wrapper that owns it */
+	struct synack_link *link;   /* the TAP, or the wrappers that own it */
 	struct stack *st;
 	int lfd;                    /* the --listen socket, or -1 */
 	int cfd;                    /* the --connect socket while connecting, or -1 */
 	int connect_err;            /* how --connect failed; 0 if it did not */
-	struct up_conn *conns;
-	size_t nconns, conns_cap;
+	struct up_conn *conns[UP_MAX_CONNS];
+	size_t nconns;
+	uint8_t io[UP_IO_LEN];
 };
 
 static void on_signal(int sig)
@@ -79,7 +106,19 @@ static int install_signals(void)
 	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
 	    sigaction(SIGUSR1, &sa, NULL) < 0)
 		return -errno;
+	/* A peer that goes away must not kill us through a pipe (stdout). */
+	signal(SIGPIPE, SIG_IGN);
 	return 0;
+}
+
+static bool parse_service(const char *s, enum up_service *out)
+{
+	for (size_t i = 1; i < sizeof(service_names) / sizeof(service_names[0]); i++)
+		if (strcmp(s, service_names[i]) == 0) {
+			*out = (enum up_service)i;
+			return true;
+		}
+	return false;
 }
 
 static int parse_up_opts(const struct cli_command *cmd, int argc, char **argv, struct up_opts *u)
@@ -108,6 +147,12 @@ static int parse_up_opts(const struct cli_command *cmd, int argc, char **argv, s
 			if (!cli_opt_u64(&o, 1, 65535, &port))
 				return CLI_EXIT_USAGE;
 			u->listen_port = (uint16_t)port;
+		} else if (cli_opt_is(&o, "--service")) {
+			const char *sv;
+			if (!cli_opt_value(&o, &sv))
+				return CLI_EXIT_USAGE;
+			if (!parse_service(sv, &u->service))
+				return cli_usage_error(cmd, "--service: '%s' is not echo, discard, source or http", sv);
 		} else if (cli_opt_is(&o, "--connect")) {
 			if (!cli_opt_value(&o, &u->connect_text))
 				return CLI_EXIT_USAGE;
@@ -127,38 +172,9 @@ static int parse_up_opts(const struct cli_command *cmd, int argc, char **argv, s
 			return cli_opt_unknown(&o);
 		}
 	}
-	if (!u->net.tap)
-		return cli_usage_error(cmd, "--tap NAME is required");
-	if (!u->net.addr_text)
-		return cli_usage_error(cmd, "--addr A.B.C.D/N is required");
-	return 0;
-}
-
-static int open_tap(struct up *u)
-{
-	const char *name = u->opt.net.tap;
-	int err = synack_tap_open(name, u->opt.net.mtu, &u->link);
-	if (err == -ENOENT)
-		fprintf(stderr, "synack up: no /dev/net/tun: this system cannot create TAP devices\n");
-	else if (err == -EPERM || err == -EACCES)
-		fprintf(stderr, "synack up: opening tap %s needs root or CAP_NET_ADMIN\n", name);
-	else if (err < 0)
-		fprintf(stderr, "synack up: opening tap %s: %s\n", name, cli_errstr(err));
-	return err;
-}
-
-static int wrap_pcap(struct up *u)
-{
-	if (!u->opt.net.pcap)
-		return 0;
-	struct synack_link *wrapped;
-	int err = synack_pcap_wrap(u->link, u->clk, u->opt.net.pcap, &wrapped);
-	if (err < 0) {
-		fprintf(stderr, "synack up: %s: %s\n", u->opt.net.pcap, cli_errstr(err));
-		return err;
-	}
-	u->link = wrapped;
-	return 0;
+	if (u->service != SVC_NONE && !u->listen_port)
+		return cli_usage_error(cmd, "--service needs --listen PORT");
+	return cli_net_require(cmd, &u->net);
 }
 
 /* Each --sysctl NAME=VALUE, as sysctl -w would set it. */
@@ -199,13 +215,49 @@ static int start_stack(struct up *u)
 		synack_trace_set_sink(u->st, cli_trace_print, stdout);
 	if ((err = apply_sysctls(u)) < 0)
 		return err;
-	struct synack_if_config ifc = {
-		.addr = u->opt.net.addr, .prefix_len = u->opt.net.prefix_len, .gateway = u->opt.net.gw,
-	};
-	err = synack_if_up(u->st, u->link, &ifc);
-	if (err < 0)
-		fprintf(stderr, "synack up: bringing up %s: %s\n", u->opt.net.addr_text, cli_errstr(err));
-	return err;
+	return cli_net_if_up("up", u->st, u->link, &u->opt.net);
+}
+
+/* ------------------------------------------------------------ patterns */
+
+/*
+ * The http service's body: 16-byte lines, each the line's own byte offset
+ * as 15 zero-padded decimal digits and a newline ("000000000000000\n",
+ * "000000000000016\n", ...), cut at N bytes. Python reproduces it with
+ * b"".join(b"%015d\n" % (16 * i) for i in range(...))[:N]. Every line
+ * differs, so a misplaced segment changes the hash, and a reader of the
+ * body can see where a byte came from.
+ */
+static void fill_http_pattern(uint8_t *buf, size_t len, uint64_t off)
+{
+	char line[16];
+	uint64_t cur = UINT64_MAX;
+	for (size_t i = 0; i < len; i++, off++) {
+		uint64_t start = off & ~UINT64_C(15);
+		if (start != cur) {
+			uint64_t v = start;
+			for (int d = 14; d >= 0; d--, v /= 10)
+				line[d] = (char)('0' + v % 10);
+			line[15] = '\n';
+			cur = start;
+		}
+		buf[i] = (uint8_t)line[off & 15];
+	}
+}
+
+/* RFC 864's character generator: lines of 72 printable characters, each
+ * starting one character further along the 95 printable ones, and CR LF. */
+static void fill_chargen(uint8_t *buf, size_t len, uint64_t off)
+{
+	for (size_t i = 0; i < len; i++, off++) {
+		uint64_t line = off / 74, col = off % 74;
+		if (col == 72)
+			buf[i] = '\r';
+		else if (col == 73)
+			buf[i] = '\n';
+		else
+			buf[i] = (uint8_t)(' ' + (line + col) % 95);
+	}
 }
 
 /* ------------------------------------------------------------ sockets */
@@ -220,15 +272,15 @@ static void trace_accept(struct up *u, const char *peer)
 
 static int add_conn(struct up *u, int fd, bool outgoing, const struct sockaddr_in *peer)
 {
-	if (u->nconns == u->conns_cap) {
-		size_t cap = u->conns_cap ? u->conns_cap * 2 : 8;
-		struct up_conn *c = realloc(u->conns, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		u->conns = c;
-		u->conns_cap = cap;
-	}
-	u->conns[u->nconns++] = (struct up_conn){ .fd = fd, .outgoing = outgoing, .peer = *peer };
+	if (u->nconns == UP_MAX_CONNS)
+		return -EMFILE;
+	struct up_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = fd;
+	c->outgoing = outgoing;
+	c->peer = *peer;
+	u->conns[u->nconns++] = c;
 	return 0;
 }
 
@@ -248,7 +300,10 @@ static int start_listen(struct up *u)
 		fprintf(stderr, "synack up: listen on port %u: %s\n", u->opt.listen_port, cli_errstr(err));
 		return err;
 	}
-	printf("synack up: listening on 0.0.0.0:%u\n", u->opt.listen_port);
+	printf("synack up: listening on 0.0.0.0:%u", u->opt.listen_port);
+	if (u->opt.service != SVC_NONE)
+		printf(" (service %s)", service_names[u->opt.service]);
+	printf("\n");
 	return 0;
 }
 
@@ -312,7 +367,7 @@ static void check_accept(struct up *u)
 {
 	if (u->lfd < 0)
 		return;
-	for (;;) {
+	while (u->nconns < UP_MAX_CONNS) {
 		struct sockaddr_in peer;
 		char p[CLI_SIN_STRLEN];
 		int fd = synack_accept(u->st, u->lfd, &peer);
@@ -334,22 +389,301 @@ static void check_accept(struct up *u)
 	}
 }
 
-/* The peer closed or reset a connection: close our end. (There is no data
- * path yet, so a peer's FIN ends our interest in the connection.) */
+/* What a connection step decided. */
+enum conn_verdict { CONN_KEEP, CONN_CLOSE };
+
+/* Read what is there into buf: bytes, 0 at EOF (c->eof set), -EAGAIN, or
+ * an error (reset, timeout). */
+static long conn_read(struct up *u, struct up_conn *c, void *buf, size_t cap)
+{
+	long r = synack_recv(u->st, c->fd, buf, cap, 0);
+	if (r > 0)
+		c->rx += (uint64_t)r;
+	else if (r == 0)
+		c->eof = true;
+	return r;
+}
+
+/* Read and drop everything: CONN_CLOSE once the peer has closed or failed. */
+static enum conn_verdict drain(struct up *u, struct up_conn *c)
+{
+	for (;;) {
+		long r = conn_read(u, c, u->io, sizeof(u->io));
+		if (r == -EAGAIN)
+			return CONN_KEEP;
+		if (r <= 0)
+			return CONN_CLOSE;
+	}
+}
+
+static long conn_send(struct up *u, struct up_conn *c, const void *buf, size_t len)
+{
+	long r = synack_send(u->st, c->fd, buf, len, 0);
+	if (r > 0)
+		c->tx += (uint64_t)r;
+	return r;
+}
+
+static enum conn_verdict step_echo(struct up *u, struct up_conn *c)
+{
+	for (;;) {
+		while (c->buf_len) {
+			long r = conn_send(u, c, c->buf + c->buf_off, c->buf_len);
+			if (r == -EAGAIN)
+				return CONN_KEEP;
+			if (r < 0)
+				return CONN_CLOSE;
+			c->buf_off += (size_t)r;
+			c->buf_len -= (size_t)r;
+		}
+		if (c->eof)
+			return CONN_CLOSE;  /* all echoed: close sends our FIN */
+		long r = conn_read(u, c, c->buf, sizeof(c->buf));
+		if (r == -EAGAIN)
+			return CONN_KEEP;
+		if (r < 0)
+			return CONN_CLOSE;
+		c->buf_off = 0;
+		c->buf_len = (size_t)r;
+	}
+}
+
+static enum conn_verdict step_source(struct up *u, struct up_conn *c)
+{
+	if (drain(u, c) == CONN_CLOSE)
+		return CONN_CLOSE;
+	for (;;) {
+		fill_chargen(u->io, sizeof(u->io), c->tx);
+		long r = conn_send(u, c, u->io, sizeof(u->io));
+		if (r == -EAGAIN)
+			return CONN_KEEP;
+		if (r < 0)
+			return CONN_CLOSE;
+	}
+}
+
+/* --------------------------------------------------------------- http */
+
+static void http_respond(struct up_conn *c, int status, const char *reason, const char *body)
+{
+	c->status = status;
+	c->body_len = 0;
+	int n = snprintf(c->hdr, sizeof(c->hdr),
+			 "HTTP/1.1 %d %s\r\nServer: synack\r\nContent-Type: text/plain\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			 status, reason, c->head ? (size_t)0 : strlen(body), c->head ? "" : body);
+	c->hdr_len = n < 0 ? 0 : (size_t)n >= sizeof(c->hdr) ? sizeof(c->hdr) - 1 : (size_t)n;
+	c->phase = HTTP_RESPOND;
+}
+
+static void http_bad_request(struct up_conn *c)
+{
+	http_respond(c, 400, "Bad Request", "bad request\n");
+}
+
+/* "/bytes/N" with N decimal digits only: true and N. */
+static bool parse_bytes_path(const char *path, uint64_t *n)
+{
+	static const char prefix[] = "/bytes/";
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	const char *p = path + sizeof(prefix) - 1;
+	uint64_t v = 0;
+	if (!*p)
+		return false;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > UP_HTTP_MAX_BODY)
+			return false;
+	}
+	*n = v;
+	return true;
+}
+
+/* The request line and headers are in c->buf[0..end) (NUL-terminated at
+ * end). Decide the response. */
+static void http_parse(struct up_conn *c, size_t end)
+{
+	char *req = (char *)c->buf;
+	char *eol = strstr(req, "\r\n");
+	if (!eol || (size_t)(eol - req) > end) {
+		http_bad_request(c);
+		return;
+	}
+	*eol = '\0';
+	snprintf(c->request, sizeof(c->request), "%s", req);
+	/* Every byte of the head must be printable ASCII, SP, HTAB, CR or LF. */
+	for (size_t i = 0; i < end; i++) {
+		unsigned char ch = c->buf[i];
+		if (ch && ch != '\r' && ch != '\n' && ch != '\t' && (ch < 0x20 || ch > 0x7e)) {
+			http_bad_request(c);
+			return;
+		}
+	}
+	char *method = req, *sp1 = strchr(req, ' ');
+	char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || strchr(sp2 + 1, ' ') || sp2 == sp1 + 1) {
+		http_bad_request(c);
+		return;
+	}
+	*sp1 = *sp2 = '\0';
+	const char *path = sp1 + 1, *version = sp2 + 1;
+	if (strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0) {
+		http_bad_request(c);
+		return;
+	}
+	/* Each header line needs a name and a colon. */
+	for (char *line = eol + 2; line < req + end && *line && *line != '\r';) {
+		char *next = strstr(line, "\r\n");
+		char *colon = strchr(line, ':');
+		if (!next || !colon || colon > next || colon == line) {
+			http_bad_request(c);
+			return;
+		}
+		line = next + 2;
+	}
+	c->head = strcmp(method, "HEAD") == 0;
+	if (!c->head && strcmp(method, "GET") != 0) {
+		http_respond(c, 405, "Method Not Allowed", "only GET and HEAD\n");
+		return;
+	}
+	uint64_t n;
+	if (strcmp(path, "/") == 0) {
+		http_respond(c, 200, "OK", "synack http service: GET /bytes/N for N bytes (N up to 10737418240)\n");
+	} else if (parse_bytes_path(path, &n)) {
+		int len = snprintf(c->hdr, sizeof(c->hdr),
+				   "HTTP/1.1 200 OK\r\nServer: synack\r\nContent-Type: application/octet-stream\r\n"
+				   "Content-Length: %" PRIu64 "\r\nConnection: close\r\n\r\n",
+				   n);
+		c->hdr_len = (size_t)len;
+		c->status = 200;
+		c->body_len = c->head ? 0 : n;
+		c->phase = HTTP_RESPOND;
+	} else {
+		http_respond(c, 404, "Not Found", "not found: try GET /bytes/N\n");
+	}
+}
+
+/* Collect the request head; parse it when complete. */
+static enum conn_verdict http_read_request(struct up *u, struct up_conn *c)
+{
+	while (c->phase == HTTP_REQUEST) {
+		size_t room = sizeof(c->buf) - 1 - c->buf_len;
+		if (room == 0) {
+			http_bad_request(c);    /* a head larger than the buffer */
+			return CONN_KEEP;
+		}
+		long r = conn_read(u, c, c->buf + c->buf_len, room);
+		if (r == -EAGAIN)
+			return CONN_KEEP;
+		if (r <= 0)
+			return CONN_CLOSE;  /* closed or reset before a whole request */
+		size_t from = c->buf_len >= 3 ? c->buf_len - 3 : 0;
+		c->buf_len += (size_t)r;
+		c->buf[c->buf_len] = '\0';
+		if (memchr(c->buf + from, '\0', c->buf_len - from)) {
+			http_bad_request(c);
+			return CONN_KEEP;
+		}
+		char *end = strstr((char *)c->buf + from, "\r\n\r\n");
+		if (end)
+			http_parse(c, (size_t)(end - (char *)c->buf) + 2);
+	}
+	return CONN_KEEP;
+}
+
+static enum conn_verdict step_http(struct up *u, struct up_conn *c)
+{
+	if (c->phase == HTTP_REQUEST && http_read_request(u, c) == CONN_CLOSE)
+		return CONN_CLOSE;
+	if (c->phase == HTTP_RESPOND) {
+		while (c->hdr_off < c->hdr_len) {
+			long r = conn_send(u, c, c->hdr + c->hdr_off, c->hdr_len - c->hdr_off);
+			if (r == -EAGAIN)
+				return CONN_KEEP;
+			if (r < 0)
+				return CONN_CLOSE;
+			c->hdr_off += (size_t)r;
+		}
+		while (c->body_off < c->body_len) {
+			uint64_t left = c->body_len - c->body_off;
+			size_t n = left < sizeof(u->io) ? (size_t)left : sizeof(u->io);
+			fill_http_pattern(u->io, n, c->body_off);
+			long r = conn_send(u, c, u->io, n);
+			if (r == -EAGAIN)
+				return CONN_KEEP;
+			if (r < 0)
+				return CONN_CLOSE;
+			c->body_off += (uint64_t)r;
+		}
+		c->phase = HTTP_DONE;
+	}
+	if (c->phase == HTTP_DONE) {
+		/* Connection: close: our FIN after the response, then wait for
+		 * the client's (reading and dropping anything more it sends). */
+		if (!c->shut) {
+			synack_shutdown(u->st, c->fd, SHUT_WR);
+			c->shut = true;
+			c->shut_ns = synack_clock_now(u->clk);
+		}
+		if (drain(u, c) == CONN_CLOSE)
+			return CONN_CLOSE;
+		if (synack_clock_now(u->clk) - c->shut_ns > UP_LINGER_NS)
+			return CONN_CLOSE;
+	}
+	return CONN_KEEP;
+}
+
+static enum conn_verdict step_conn(struct up *u, struct up_conn *c)
+{
+	if (c->outgoing)
+		return drain(u, c);
+	switch (u->opt.service) {
+	case SVC_ECHO:
+		return step_echo(u, c);
+	case SVC_SOURCE:
+		return step_source(u, c);
+	case SVC_HTTP:
+		return step_http(u, c);
+	case SVC_DISCARD:
+	case SVC_NONE:
+		break;
+	}
+	return drain(u, c);
+}
+
+static void report_close(struct up *u, const struct up_conn *c)
+{
+	char p[CLI_SIN_STRLEN];
+	int state = synack_tcp_state(u->st, c->fd);
+	cli_format_sin(p, &c->peer);
+	if (c->outgoing || u->opt.service == SVC_NONE) {
+		printf("synack up: connection %s %s closed by the peer (%s)\n", c->outgoing ? "to" : "from", p,
+		       synack_tcp_state_name(state));
+		return;
+	}
+	const char *how = c->eof ? "closed" : "aborted";
+	if (u->opt.service == SVC_HTTP && c->status)
+		printf("synack up: http %s \"%s\" %d, %" PRIu64 " of %" PRIu64 " body bytes sent, %s (%s)\n", p,
+		       c->request, c->status, c->body_off, c->body_len, how, synack_tcp_state_name(state));
+	else
+		printf("synack up: %s %s: %" PRIu64 " bytes in, %" PRIu64 " bytes out, %s (%s)\n",
+		       service_names[u->opt.service], p, c->rx, c->tx, how, synack_tcp_state_name(state));
+}
+
 static void check_conns(struct up *u)
 {
 	for (size_t i = 0; i < u->nconns;) {
-		struct up_conn *c = &u->conns[i];
-		int state = synack_tcp_state(u->st, c->fd);
-		if (state == 1 /* ESTABLISHED */) {
+		struct up_conn *c = u->conns[i];
+		if (step_conn(u, c) == CONN_KEEP) {
 			i++;
 			continue;
 		}
-		char p[CLI_SIN_STRLEN];
-		cli_format_sin(p, &c->peer);
-		printf("synack up: connection %s %s closed by the peer (%s)\n", c->outgoing ? "to" : "from", p,
-		       synack_tcp_state_name(state));
+		report_close(u, c);
 		synack_close(u->st, c->fd);
+		free(c);
 		u->conns[i] = u->conns[--u->nconns];
 	}
 }
@@ -359,6 +693,8 @@ static void service_sockets(struct up *u)
 	check_connect(u);
 	check_accept(u);
 	check_conns(u);
+	/* A slot may have freed up for a connection still queued. */
+	check_accept(u);
 }
 
 /* At exit: every connection, then the listener. */
@@ -366,15 +702,17 @@ static void close_sockets(struct up *u)
 {
 	if (!u->st)
 		return;
-	for (size_t i = 0; i < u->nconns; i++)
-		synack_close(u->st, u->conns[i].fd);
+	for (size_t i = 0; i < u->nconns; i++) {
+		synack_close(u->st, u->conns[i]->fd);
+		free(u->conns[i]);
+	}
 	u->nconns = 0;
 	if (u->cfd >= 0)
 		synack_close(u->st, u->cfd);
 	if (u->lfd >= 0)
 		synack_close(u->st, u->lfd);
 	u->cfd = u->lfd = -1;
-	/* Let what the closes queued (RSTs, for now) reach the link. */
+	/* Let what the closes queued reach the link. */
 	synack_stack_poll(u->st);
 }
 
@@ -390,13 +728,17 @@ static int up_setup(struct up *u)
 		fprintf(stderr, "synack up: out of memory\n");
 		return -ENOMEM;
 	}
-	if ((err = open_tap(u)) < 0)
+	uint64_t fault_seed = u->opt.seeded ? u->opt.seed : cli_random_seed();
+	if ((err = cli_net_open_link("up", &u->opt.net, u->clk, fault_seed, &u->link)) < 0)
 		return err;
 	char mac[18];
 	cli_format_mac(mac, u->link->mac);
-	if ((err = wrap_pcap(u)) < 0 || (err = start_stack(u)) < 0)
+	if ((err = start_stack(u)) < 0)
 		return err;
-	printf("synack up: tap %s addr %s mac %s\n", u->opt.net.tap, u->opt.net.addr_text, mac);
+	printf("synack up: tap %s addr %s mac %s", u->opt.net.tap, u->opt.net.addr_text, mac);
+	if (u->opt.net.loss > 0)
+		printf(" loss %g seed %" PRIu64, u->opt.net.loss, fault_seed);
+	printf("\n");
 	if ((err = start_listen(u)) < 0 || (err = start_connect(u)) < 0)
 		return err;
 	fflush(stdout);
@@ -406,22 +748,8 @@ static int up_setup(struct up *u)
 static void up_teardown(struct up *u)
 {
 	synack_stack_free(u->st);
-	free(u->conns);
 	synack_link_destroy(u->link);
 	synack_clock_free(u->clk);
-}
-
-/* Milliseconds until the stack next has work, rounded up; -1 for never. */
-static int poll_timeout_ms(struct up *u)
-{
-	uint64_t deadline = synack_stack_next_deadline(u->st);
-	if (deadline == SYNACK_NEVER)
-		return -1;
-	uint64_t now = synack_clock_now(u->clk);
-	if (deadline <= now)
-		return 0;
-	uint64_t ms = (deadline - now + 999999) / 1000000;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 static void print_counters(const struct up *u)
@@ -431,23 +759,15 @@ static void print_counters(const struct up *u)
 	fflush(stdout);
 }
 
-static int wait_for_work(struct up *u)
-{
-	struct pollfd pfd = { .fd = synack_stack_wait_fd(u->st), .events = POLLIN };
-	int n = poll(&pfd, pfd.fd >= 0 ? 1 : 0, poll_timeout_ms(u));
-	if (n < 0 && errno != EINTR) {
-		fprintf(stderr, "synack up: poll: %s\n", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 static int run_loop(struct up *u)
 {
 	sig_atomic_t seen_usr1 = 0;
 	while (!(up_signals & UP_STOP)) {
-		if (wait_for_work(u) < 0)
+		int err = cli_wait_stack(u->st, u->clk, -1);
+		if (err < 0) {
+			fprintf(stderr, "synack up: poll: %s\n", cli_errstr(err));
 			return -1;
+		}
 		sig_atomic_t usr1 = up_signals & ~UP_STOP;
 		if (usr1 != seen_usr1) {
 			seen_usr1 = usr1;
@@ -465,28 +785,37 @@ static int run_loop(struct up *u)
 
 static int run_up(const struct cli_command *cmd, int argc, char **argv)
 {
-	struct up u = { .lfd = -1, .cfd = -1 };
-	int rc = parse_up_opts(cmd, argc, argv, &u.opt);
-	if (rc != 0)
+	struct up *u = calloc(1, sizeof(*u));
+	if (!u) {
+		fprintf(stderr, "synack up: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	u->lfd = u->cfd = -1;
+	int rc = parse_up_opts(cmd, argc, argv, &u->opt);
+	if (rc != 0) {
+		free(u);
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);   /* so a log file follows live */
 	rc = CLI_EXIT_FAIL;
-	if (up_setup(&u) == 0 && run_loop(&u) == 0 && !u.connect_err)
+	if (up_setup(u) == 0 && run_loop(u) == 0 && !u->connect_err)
 		rc = CLI_EXIT_OK;
-	close_sockets(&u);
-	if (u.st)
-		print_counters(&u);
-	up_teardown(&u);
+	close_sockets(u);
+	if (u->st)
+		print_counters(u);
+	up_teardown(u);
+	free(u);
 	return rc;
 }
 
 const struct cli_command cli_cmd_up = {
 	.name = "up",
 	.run = run_up,
-	.summary = "run a stack on a Linux TAP device until interrupted (needs root)",
+	.summary = "run a stack on a Linux TAP device until interrupted, optionally serving TCP (needs root)",
 	.usage =
 		"usage: synack up --tap NAME --addr A.B.C.D/N [--gw G] [--mtu N] [--pcap FILE]\n"
-		"                 [--seed N] [--quiet] [--listen PORT] [--connect A.B.C.D:PORT]\n"
+		"                 [--loss P] [--seed N] [--quiet] [--listen PORT\n"
+		"                 [--service echo|discard|source|http]] [--connect A.B.C.D:PORT]\n"
 		"                 [--sysctl NAME=VALUE]...\n"
 		"\n"
 		"Attach a stack to the TAP device NAME (created if missing) and answer ARP and\n"
@@ -494,19 +823,31 @@ const struct cli_command cli_cmd_up = {
 		"SIGUSR1 and exit print the counters in nstat format.\n"
 		"\n"
 		"With --listen, TCP connections to PORT are accepted (\"synack up: accepted\n"
-		"A.B.C.D:P on port PORT\") and kept open until the peer closes or resets them\n"
-		"or synack stops. With --connect, one connection is opened once the interface\n"
-		"is up (\"synack up: connect A.B.C.D:PORT: connected from ...\" or the error,\n"
-		"e.g. \"...: Connection refused\"). Open connections are closed at exit.\n"
+		"A.B.C.D:P on port PORT\", up to 64 at a time) and served by --service:\n"
+		"  echo     send back what arrives (RFC 862); close after the peer does\n"
+		"  discard  read and drop what arrives (RFC 863)\n"
+		"  source   send RFC 864's character pattern until the peer closes\n"
+		"  http     a minimal HTTP/1.1 server, one request per connection\n"
+		"           (Connection: close): GET /bytes/N answers 200 with N bytes\n"
+		"           (N up to 10737418240) of 16-byte lines, each the line's byte\n"
+		"           offset as 15 zero-padded digits and '\\n' (\"000000000000000\\n\",\n"
+		"           \"000000000000016\\n\", ...), cut at N; python3 makes the same with\n"
+		"           b\"\".join(b\"%015d\\n\" % (16 * i) for i in range(N // 16 + 1))[:N].\n"
+		"           GET / says so; other paths get 404, methods other than GET and\n"
+		"           HEAD 405, a malformed or oversized (16 KB) head 400. After the\n"
+		"           response synack shuts down its sending side and closes once the\n"
+		"           client has closed (or 30 s later).\n"
+		"Without --service, a connection stays open (what arrives is dropped) until\n"
+		"the peer closes or resets it or synack stops. With --connect, one connection\n"
+		"is opened once the interface is up (\"synack up: connect A.B.C.D:PORT:\n"
+		"connected from ...\" or the error, e.g. \"...: Connection refused\"). Open\n"
+		"connections are closed at exit.\n"
 		"\n"
-		"  --tap NAME    the TAP interface to use\n"
-		"  --addr A/N    the stack's address and prefix length\n"
-		"  --gw G        default gateway\n"
-		"  --mtu N       set the interface MTU (default: keep the device's)\n"
-		"  --pcap FILE   record every frame to a pcap file\n"
-		"  --seed N      make the stack's secrets and random choices reproducible\n"
+		CLI_NET_USAGE
+		"  --seed N      make the stack's secrets and random choices (and --loss) reproducible\n"
 		"  --quiet       do not print frames and events\n"
 		"  --listen PORT accept TCP connections on PORT (any local address)\n"
+		"  --service S   serve accepted connections: echo, discard, source or http\n"
 		"  --connect A:P open a TCP connection to A:P\n"
 		"  --sysctl N=V  set one of the stack's sysctls, by Linux's name\n"
 		"                (e.g. net.ipv4.tcp_timestamps=0); may be repeated\n"

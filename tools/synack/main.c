@@ -9,6 +9,7 @@
 static const struct cli_command *const commands[] = {
 	&cli_cmd_demo,
 	&cli_cmd_up,
+	&cli_cmd_get,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
