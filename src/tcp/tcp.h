@@ -225,6 +225,8 @@ struct sock {
 		bool advanced;
 	} rack;
 	bool reord_seen;                    /* reordering was observed */
+	uint32_t undo_marker;               /* snd_una when recovery began (0: nothing to undo) */
+	int32_t undo_retrans;               /* retransmissions not yet shown spurious by D-SACK */
 	uint32_t tlp_high_seq;              /* snd_nxt when a loss probe went out, 0 if none */
 	bool tlp_retrans;                   /* the probe was a retransmission */
 
@@ -485,6 +487,10 @@ void tcp_clear_xmit_timers(struct sock *sk);
 void inet_csk_reset_xmit_timer(struct sock *sk, int what, uint32_t when_ms);
 void tcp_retransmit_timer(struct stack *st, struct timer *t);
 void tcp_enter_loss(struct sock *sk);
+uint32_t tcp_current_ssthresh(const struct sock *sk);
+void tcp_init_undo(struct sock *sk);
+/* Fast recovery begins: undo state, PRR and ssthresh (Linux: tcp_enter_recovery). */
+void tcp_enter_recovery(struct sock *sk);
 
 /* ---- tcp_recovery.c: RACK-TLP (RFC 8985) ---- */
 void tcp_rack_advance(struct sock *sk, uint8_t sacked, uint32_t end_seq, uint64_t xmit_us);

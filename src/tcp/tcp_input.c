@@ -124,12 +124,19 @@ void tcp_send_challenge_ack(struct sock *sk)
 	tcp_send_ack(sk);
 }
 
+static void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq);
+
+/* Linux's tcp_send_dupack: old data is D-SACKed, so the sender learns its
+ * retransmission was spurious. */
 static void tcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-	if (cb->end_seq != cb->seq && before(cb->seq, sk->rcv_nxt))
+	if (cb->end_seq != cb->seq && before(cb->seq, sk->rcv_nxt)) {
+		MIB_INC(sk->st, TcpExtDelayedACKLost);
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
+		tcp_dsack_set(sk, cb->seq, after(cb->end_seq, sk->rcv_nxt) ? sk->rcv_nxt : cb->end_seq);
+	}
 	tcp_send_ack(sk);
 }
 
@@ -334,6 +341,8 @@ static void tcp_ack_update_rtt(struct sock *sk, int flag, int64_t seq_rtt_us)
 
 /* ---- the SACK scoreboard (Linux: tcp_sacktag_write_queue) ---- */
 
+static void tcp_dsack_seen(struct sock *sk, uint32_t start, uint32_t end, uint32_t prior_snd_una);
+
 /* SACK blocks of the segment, validated against what we sent. */
 static int tcp_read_sack_blocks(const struct sk_buff *skb, uint32_t blocks[4][2])
 {
@@ -422,8 +431,10 @@ static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *skb, u
 	if (!n || !sk->rx_opt.sack_ok)
 		return 0;
 	sk->sack_ack_seq = TCP_SKB_CB(skb)->ack_seq;
-	if (tcp_check_dsack(sk, blocks, n, prior_snd_una))
+	if (tcp_check_dsack(sk, blocks, n, prior_snd_una)) {
 		flag |= FLAG_DSACKING_ACK;
+		tcp_dsack_seen(sk, blocks[0][0], blocks[0][1], prior_snd_una);
+	}
 	for (int i = (flag & FLAG_DSACKING_ACK) ? 1 : 0; i < n; i++) {
 		if (!tcp_is_sackblock_valid(sk, blocks[i][0], blocks[i][1])) {
 			MIB_INC(sk->st, TcpExtTCPSACKDiscard);
@@ -479,6 +490,106 @@ static int tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *acked_pk
 	if (after(ack, sk->snd_una))
 		flag |= FLAG_SND_UNA_ADVANCED;
 	return flag;
+}
+
+/* ---- undoing a spurious recovery (Linux: tcp_try_undo_*, RFC 3522/2883) ---- */
+
+/* Linux's tcp_current_ssthresh: what ssthresh would be worth keeping. */
+uint32_t tcp_current_ssthresh(const struct sock *sk)
+{
+	if (sk->ca_state == TCP_CA_CWR || sk->ca_state == TCP_CA_Recovery)
+		return sk->snd_ssthresh;
+	return max_t(uint32_t, sk->snd_ssthresh, (sk->snd_cwnd >> 1) + (sk->snd_cwnd >> 2));
+}
+
+void tcp_init_undo(struct sock *sk)
+{
+	sk->undo_marker = sk->snd_una;
+	/* Retransmissions still in flight may be D-SACKed later. */
+	sk->undo_retrans = sk->retrans_out ? (int32_t)sk->retrans_out : -1;
+}
+
+/* The ACK echoes a timestamp sent before the first retransmission: the
+ * original arrived, nothing was lost (Eifel, RFC 3522). */
+static bool tcp_packet_delayed(const struct sock *sk)
+{
+	return sk->retrans_stamp && sk->rx_opt.saw_tstamp && sk->rx_opt.rcv_tsecr &&
+	       before(sk->rx_opt.rcv_tsecr, (uint32_t)sk->retrans_stamp);
+}
+
+static bool tcp_may_undo(const struct sock *sk)
+{
+	return sk->undo_marker && (!sk->undo_retrans || tcp_packet_delayed(sk));
+}
+
+static void tcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
+{
+	if (unmark_loss) {
+		struct sk_buff *skb;
+		list_for_each_entry(skb, &sk->rtx_queue.list, list)
+			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_LOST;
+		sk->lost_out = 0;
+	}
+	if (sk->prior_ssthresh) {
+		sk->snd_cwnd = sk->ca_ops->undo_cwnd(sk);
+		if (sk->prior_ssthresh > sk->snd_ssthresh)
+			sk->snd_ssthresh = sk->prior_ssthresh;
+	}
+	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
+	sk->undo_marker = 0;
+	sk->rack.advanced = true;
+	trace_event(sk->st, "tcp_undo_cwnd_reduction", "cwnd %u ssthresh %u", sk->snd_cwnd, sk->snd_ssthresh);
+}
+
+/* A D-SACK for a retransmission of this episode (Linux: tcp_dsack_seen). */
+static void tcp_dsack_seen(struct sock *sk, uint32_t start, uint32_t end, uint32_t prior_snd_una)
+{
+	uint32_t segs = (end - start + sk->mss_cache - 1) / (sk->mss_cache ? sk->mss_cache : 1);
+
+	/* A D-SACK proves reordering: RACK widens its window (Linux:
+	 * tcp_rack_update_reo_wnd, without its decay). */
+	sk->reord_seen = true;
+	if (sk->rack.reo_wnd_steps < 0xff)
+		sk->rack.reo_wnd_steps = sk->rack.reo_wnd_steps ? sk->rack.reo_wnd_steps + 1 : 2;
+
+	if (sk->undo_marker && sk->undo_retrans > 0 && !after(end, prior_snd_una) && after(end, sk->undo_marker))
+		sk->undo_retrans = sk->undo_retrans > (int32_t)segs ? sk->undo_retrans - (int32_t)segs : 0;
+}
+
+static bool tcp_try_undo_dsack(struct sock *sk)
+{
+	if (sk->undo_marker && !sk->undo_retrans) {
+		tcp_undo_cwnd_reduction(sk, false);
+		MIB_INC(sk->st, TcpExtTCPDSACKUndo);
+		return true;
+	}
+	return false;
+}
+
+/* After an RTO: the first new ACK may show the timeout was spurious
+ * (Linux: tcp_try_undo_loss). */
+static bool tcp_try_undo_loss(struct sock *sk)
+{
+	if (!tcp_may_undo(sk))
+		return false;
+	tcp_undo_cwnd_reduction(sk, true);
+	MIB_INC(sk->st, TcpExtTCPLossUndo);
+	MIB_INC(sk->st, TcpExtTCPSpuriousRTOs);
+	sk->icsk_retransmits = 0;
+	if (sk->rx_opt.sack_ok)
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	return true;
+}
+
+/* Recovery is over: undo it if it was spurious (Linux: tcp_try_undo_recovery). */
+static bool tcp_try_undo_recovery(struct sock *sk)
+{
+	if (tcp_may_undo(sk)) {
+		tcp_undo_cwnd_reduction(sk, false);
+		sk->st->mib[sk->ca_state == TCP_CA_Loss ? MIB_TcpExtTCPLossUndo : MIB_TcpExtTCPFullUndo]++;
+		return true;
+	}
+	return false;
 }
 
 /* ---- loss recovery (Linux: tcp_fastretrans_alert, PRR of RFC 6937) ---- */
@@ -572,9 +683,11 @@ static void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, boo
 	sk->snd_cwnd = tcp_packets_in_flight(sk) + (uint32_t)sndcnt;
 }
 
-static void tcp_enter_recovery(struct sock *sk)
+void tcp_enter_recovery(struct sock *sk)
 {
 	sk->st->mib[tcp_is_sack(sk) ? MIB_TcpExtTCPSackRecovery : MIB_TcpExtTCPRenoRecovery]++;
+	sk->prior_ssthresh = tcp_current_ssthresh(sk);
+	tcp_init_undo(sk);
 	tcp_init_cwnd_reduction(sk);
 	tcp_set_ca_state(sk, TCP_CA_Recovery);
 	trace_event(sk->st, "tcp_enter_recovery", "snd_una %u high_seq %u cwnd %u ssthresh %u", sk->snd_una,
@@ -583,8 +696,13 @@ static void tcp_enter_recovery(struct sock *sk)
 
 static void tcp_end_recovery(struct sock *sk)
 {
-	if (sk->ca_state == TCP_CA_Recovery || sk->ca_state == TCP_CA_CWR)
+	bool undone = tcp_try_undo_recovery(sk);
+
+	if (!undone && (sk->ca_state == TCP_CA_Recovery || sk->ca_state == TCP_CA_CWR))
 		sk->snd_cwnd = sk->snd_ssthresh;
+	/* undo_marker stays: a late D-SACK may still show this recovery
+	 * spurious (tcp_try_undo_dsack in Open/Disorder, as Linux). */
+	sk->retrans_stamp = 0;
 	tcp_set_ca_state(sk, TCP_CA_Open);
 	tcp_ca_event(sk, CA_EVENT_COMPLETE_CWR);
 	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
@@ -609,6 +727,12 @@ static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acke
 	switch (sk->ca_state) {
 	case TCP_CA_Recovery:
 	case TCP_CA_Loss:
+		if (sk->ca_state == TCP_CA_Loss && (flag & FLAG_SND_UNA_ADVANCED) && tcp_try_undo_loss(sk))
+			break;
+		if (sk->ca_state == TCP_CA_Recovery && (flag & FLAG_DSACKING_ACK) && tcp_try_undo_dsack(sk)) {
+			tcp_set_ca_state(sk, TCP_CA_Open);
+			break;
+		}
 		if (!before(sk->snd_una, sk->high_seq)) {
 			tcp_end_recovery(sk);
 			break;
@@ -617,6 +741,8 @@ static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acke
 			tcp_mark_lost(sk);
 		break;
 	default:
+		if ((flag & FLAG_DSACKING_ACK) && tcp_try_undo_dsack(sk))
+			break;
 		if (tcp_is_sack(sk) ? sk->lost_out != 0 : sk->sacked_out >= reordering) {
 			if (!tcp_is_sack(sk))
 				tcp_mark_lost(sk);

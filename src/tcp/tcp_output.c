@@ -807,6 +807,12 @@ int tcp_retransmit_one(struct sock *sk, struct sk_buff *skb)
 	c = skb_copy(skb);
 	if (!c)
 		return -ENOBUFS;
+	/* The episode starts at the original send time (Linux: retrans_stamp). */
+	if (!sk->retrans_stamp)
+		sk->retrans_stamp = cb->tx_us / 1000;
+	if (sk->undo_retrans < 0)
+		sk->undo_retrans = 0;
+	sk->undo_retrans++;
 	cb->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
 	if (!(cb->sacked & TCPCB_SACKED_RETRANS)) {
 		cb->sacked |= TCPCB_SACKED_RETRANS;

@@ -97,14 +97,8 @@ void tcp_rack_reo_timeout(struct sock *sk)
 
 	timeout = tcp_rack_detect_loss(sk);
 	if (sk->lost_out > prior_lost) {
-		if (sk->ca_state < TCP_CA_Recovery) {
-			sk->st->mib[MIB_TcpExtTCPSackRecovery]++;
-			sk->high_seq = sk->snd_nxt;
-			sk->prior_cwnd = sk->snd_cwnd;
-			sk->prr_delivered = sk->prr_out = 0;
-			sk->snd_ssthresh = sk->ca_ops->ssthresh(sk);
-			tcp_set_ca_state(sk, TCP_CA_Recovery);
-		}
+		if (sk->ca_state < TCP_CA_Recovery)
+			tcp_enter_recovery(sk);
 		tcp_xmit_retransmit_queue(sk);
 	}
 	if (timeout)

@@ -48,6 +48,7 @@ static uint64_t tcp_model_timeout(unsigned int boundary, uint64_t rto_base)
 static bool retransmits_timed_out(struct sock *sk, unsigned int boundary, uint32_t timeout)
 {
 	uint64_t rto_base = TCP_RTO_MIN_MS;
+	uint32_t start;
 
 	if (!sk->icsk_retransmits)
 		return false;
@@ -56,7 +57,10 @@ static bool retransmits_timed_out(struct sock *sk, unsigned int boundary, uint32
 			rto_base = TCP_TIMEOUT_INIT_MS;
 		timeout = (uint32_t)tcp_model_timeout(boundary, rto_base);
 	}
-	return (int32_t)(stack_jiffies(sk->st) - (uint32_t)sk->retrans_stamp - timeout) >= 0;
+	start = (uint32_t)sk->retrans_stamp;
+	if (!start && !list_empty(&sk->rtx_queue.list))
+		start = (uint32_t)(TCP_SKB_CB(list_first_entry(&sk->rtx_queue.list, struct sk_buff, list))->tx_us / 1000);
+	return (int32_t)(stack_jiffies(sk->st) - start - timeout) >= 0;
 }
 
 /* Linux's tcp_write_err: the connection timed out. */
@@ -133,10 +137,11 @@ void tcp_enter_loss(struct sock *sk)
 			    (sk->ca_state == TCP_CA_Loss && !sk->icsk_retransmits);
 
 	if (new_recovery) {
-		sk->prior_ssthresh = sk->snd_ssthresh;
+		sk->prior_ssthresh = tcp_current_ssthresh(sk);
 		sk->prior_cwnd = sk->snd_cwnd;
 		sk->snd_ssthresh = sk->ca_ops->ssthresh(sk);
 		tcp_ca_event(sk, CA_EVENT_LOSS);
+		tcp_init_undo(sk);
 	}
 	tcp_timeout_mark_lost(sk);
 	sk->snd_cwnd = tcp_packets_in_flight(sk) + 1;

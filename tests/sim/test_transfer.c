@@ -23,6 +23,9 @@ static void print_sink(void *ctx, const struct synack_trace_event *ev)
 	if (ev->kind == SYNACK_TRACE_FRAME_TX) {
 		synack_format_frame(buf, sizeof(buf), ev->frame, ev->frame_len);
 		printf("%11.6f %s > %s\n", (double)ev->ts_ns / 1e9, (const char *)ctx, buf);
+	} else if (ev->kind == SYNACK_TRACE_FRAME_RX && getenv("SYNACK_TRACE_RX")) {
+		synack_format_frame(buf, sizeof(buf), ev->frame, ev->frame_len);
+		printf("%11.6f %s < %s\n", (double)ev->ts_ns / 1e9, (const char *)ctx, buf);
 	} else if (ev->kind != SYNACK_TRACE_FRAME_RX) {
 		printf("%11.6f %s   %s: %s\n", (double)ev->ts_ns / 1e9, (const char *)ctx, ev->name, ev->text);
 	}
@@ -112,7 +115,7 @@ static void flow_recv(struct stack *st, struct flow *f, uint64_t expect_id, uint
 
 struct result {
 	bool ok;
-	uint64_t bad, retrans;
+	uint64_t bad, retrans, undos;
 	uint64_t ns;
 };
 
@@ -167,6 +170,9 @@ static struct result transfer(const struct synack_sim_config *wc, uint64_t up, u
 	}
 	res.ns = synack_clock_now(p.clk) - t0;
 	res.retrans = synack_mib_value(p.st[0], "TcpRetransSegs") + synack_mib_value(p.st[1], "TcpRetransSegs");
+	for (int i = 0; i < 2; i++)
+		res.undos += synack_mib_value(p.st[i], "TcpExtTCPDSACKUndo") + synack_mib_value(p.st[i], "TcpExtTCPFullUndo") +
+			     synack_mib_value(p.st[i], "TcpExtTCPLossUndo");
 	res.ok = c_closed && s_closed && c.received == down && s.received == up && c.hash_recv == s.hash_sent &&
 		 s.hash_recv == c.hash_sent && res.bad == 0;
 	if (!res.ok)
@@ -221,11 +227,32 @@ TEST(transfer_loss_2pct_many_seeds) { faulty_seeds(0.02, 0, 0, 0, 20, 200000); }
 TEST(transfer_loss_10pct_many_seeds) { faulty_seeds(0.10, 0, 0, 0, 20, 100000); }
 TEST(transfer_reorder_dup_corrupt_many_seeds) { faulty_seeds(0.02, 0.05, 0.02, 0.01, 20, 150000); }
 
+/* Reordering without loss: what looked lost arrives late, D-SACKs and
+ * timestamps show it, and the cwnd reduction is undone. */
+TEST(transfer_reordering_undoes_spurious_recovery)
+{
+	uint64_t undos = 0, retrans = 0;
+	int ok = 0;
+
+	for (int i = 1; i <= 10; i++) {
+		struct synack_sim_config wc = { .delay_ns = 2000000, .reorder = 0.005, .reorder_ns = 15000000,
+						.seed = (uint64_t)i * 104729, .bandwidth_bps = 100000000ULL };
+		struct result r = transfer(&wc, 300000, 300000, 600ULL * 1000000000ULL);
+		ok += r.ok;
+		undos += r.undos;
+		retrans += r.retrans;
+	}
+	CHECK_EQ(ok, 10);
+	CHECK(retrans > 0);
+	CHECK(undos > 0);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 3) {
-		/* One run: test_transfer SEED LOSS */
+	if (argc >= 3) {
+		/* One run: test_transfer SEED LOSS [REORDER] */
 		struct synack_sim_config wc = { .delay_ns = 2000000, .jitter_ns = 500000, .loss = atof(argv[2]),
+						.reorder = argc > 3 ? atof(argv[3]) : 0, .reorder_ns = 15000000,
 						.seed = strtoull(argv[1], NULL, 10), .bandwidth_bps = 100000000ULL };
 		return transfer(&wc, 150000, 150000, 600ULL * 1000000000ULL).ok ? 0 : 1;
 	}
@@ -234,5 +261,6 @@ int main(int argc, char **argv)
 	RUN(transfer_loss_2pct_many_seeds);
 	RUN(transfer_loss_10pct_many_seeds);
 	RUN(transfer_reorder_dup_corrupt_many_seeds);
+	RUN(transfer_reordering_undoes_spurious_recovery);
 	return TEST_SUMMARY();
 }
