@@ -800,6 +800,7 @@ static int sock_setsockopt(struct sock *sk, int name, int val, const void *optva
 		return 0;
 	case SO_SNDBUF:
 		sk->sk_sndbuf = sock_buf_size(val, st->sysctl.wmem_max, SOCK_MIN_SNDBUF);
+		sk->sndbuf_locked = true;
 		return 0;
 	case SO_RCVBUF:
 		sk->sk_rcvbuf = sock_buf_size(val, st->sysctl.rmem_max, SOCK_MIN_RCVBUF);

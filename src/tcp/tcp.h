@@ -94,6 +94,14 @@ struct tcp_options_received {
 	uint8_t fastopen_cookie[16];
 };
 
+/* Forget the negotiable options (Linux: tcp_clear_options); syncookies use
+ * it for a SYN without TS, whose cookie cannot carry them. */
+static inline void tcp_clear_options(struct tcp_options_received *rx)
+{
+	rx->tstamp_ok = rx->sack_ok = rx->wscale_ok = false;
+	rx->snd_wscale = 0;
+}
+
 /* The part every hashed object starts with (Linux: sock_common). */
 struct sock_common {
 	struct hlist_node node;     /* ehash chain (lhash chain for listeners) */
@@ -145,6 +153,7 @@ struct sock {
 	struct hlist_node bind_node; /* in the bind hash by lport */
 	uint32_t sk_rcvbuf, sk_sndbuf;
 	bool rcvbuf_locked;         /* SO_RCVBUF set */
+	bool sndbuf_locked;         /* SO_SNDBUF set: no automatic growth */
 
 	/* Listener (Linux: request_sock_queue). */
 	int max_ack_backlog, ack_backlog;
@@ -467,9 +476,11 @@ void tcp_xmit_retransmit_queue(struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct sock *sk);
 void tcp_rearm_rto(struct sock *sk);
 void tcp_init_buffer_space(struct sock *sk);
+void tcp_sndbuf_expand(struct sock *sk);
 uint32_t tcp_select_window(struct sock *sk);
 /* The window tcp_select_window would offer now, without committing to it. */
 uint32_t tcp_select_window_peek(const struct sock *sk);
+uint64_t tcp_rmem_alloc(const struct sock *sk);
 
 /* ---- ICMP errors (tcp_v4_err) ---- */
 void tcp_v4_err(struct stack *st, const uint8_t *quoted, size_t len, uint8_t type, uint8_t code, uint32_t info);
@@ -481,12 +492,29 @@ void reqsk_free(struct request_sock *req);
 void inet_csk_reqsk_queue_drop(struct request_sock *req);
 void reqsk_timer_handler(struct stack *st, struct timer *t);
 
+/* ---- tcp_syncookies.c: SYN cookies (Linux: syncookies.c, tcp.h helpers) ---- */
+/* Record a SYN-queue overflow on the listener (at most once a second). */
+void tcp_synq_overflow(struct sock *sk);
+/* True unless the listener sent cookies within the last two minutes. */
+bool tcp_synq_no_recent_overflow(const struct sock *sk);
+/* The cookie ISN for a SYN: records the overflow, counts SyncookiesSent and
+ * rounds *mss down to the value the cookie encodes. */
+uint32_t cookie_init_sequence(struct sock *listener, const struct sk_buff *skb, uint16_t *mss);
+/* A cookie SYN-ACK's TSval before ts_off: the options in its low 6 bits. */
+uint32_t cookie_init_timestamp(const struct request_sock *req, uint64_t now_ms);
+/* The MSS a cookie ACK encodes, 0 if its cookie is invalid or too old. */
+int __cookie_v4_check(const struct stack *st, const struct sk_buff *skb);
+/* A non-SYN segment for a listener: the listener (go on with LISTEN), NULL
+ * (drop), or the child a valid cookie created (already in the accept queue). */
+struct sock *cookie_v4_check(struct sock *sk, struct sk_buff *skb);
+
 /* ---- tcp_timer.c ---- */
 void tcp_init_xmit_timers(struct sock *sk);
 void tcp_clear_xmit_timers(struct sock *sk);
 void inet_csk_reset_xmit_timer(struct sock *sk, int what, uint32_t when_ms);
 void tcp_retransmit_timer(struct stack *st, struct timer *t);
 void tcp_enter_loss(struct sock *sk);
+uint32_t tcp_probe0_when(const struct sock *sk);
 uint32_t tcp_current_ssthresh(const struct sock *sk);
 void tcp_init_undo(struct sock *sk);
 /* Fast recovery begins: undo state, PRR and ssthresh (Linux: tcp_enter_recovery). */

@@ -712,13 +712,10 @@ static void tcp_end_recovery(struct sock *sk)
  * duplicate ACKs (or SACKed segments), leave it at high_seq, repair holes. */
 static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acked_sacked)
 {
-	bool is_dupack = !(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP));
 	uint32_t reordering = (uint32_t)sk->st->sysctl.tcp_reordering;
 
 	if (!sk->packets_out && sk->sacked_out)
 		sk->sacked_out = 0;
-	if (!tcp_is_sack(sk) && is_dupack)
-		tcp_add_reno_sack(sk);
 	/* RACK decides what is lost on SACK connections (tcp_recovery = 1). */
 	if (tcp_is_sack(sk) && sk->st->sysctl.tcp_recovery & 1)
 		tcp_rack_mark_lost(sk);
@@ -734,6 +731,13 @@ static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acke
 			break;
 		}
 		if (!before(sk->snd_una, sk->high_seq)) {
+			/* NewReno holds the state until something above high_seq
+			 * is acknowledged (RFC 6582; Linux: tcp_try_undo_recovery). */
+			if (!tcp_is_sack(sk)) {
+				sk->sacked_out = 0;
+				if (sk->snd_una == sk->high_seq && sk->ca_state == TCP_CA_Recovery)
+					break;
+			}
 			tcp_end_recovery(sk);
 			break;
 		}
@@ -762,7 +766,7 @@ static void tcp_fastretrans_alert(struct sock *sk, int flag, uint32_t newly_acke
 
 /* Grow cwnd outside recovery (Linux: tcp_cong_control). */
 static void tcp_cong_control(struct sock *sk, uint32_t ack, uint32_t acked_sacked, uint32_t prior_packets_out,
-			     int64_t rtt_us)
+			     int64_t rtt_us, int flag)
 {
 	struct ack_sample sample = { .pkts_acked = acked_sacked, .rtt_us = (int32_t)rtt_us,
 				     .in_flight = tcp_packets_in_flight(sk) };
@@ -771,11 +775,45 @@ static void tcp_cong_control(struct sock *sk, uint32_t ack, uint32_t acked_sacke
 		sk->ca_ops->pkts_acked(sk, &sample);
 	if (sk->ca_state == TCP_CA_Recovery || sk->ca_state == TCP_CA_CWR || !acked_sacked)
 		return;
+	/* RFC 5681: grow only on in-order delivery (Linux: tcp_may_raise_cwnd). */
+	if (!(flag & FLAG_DATA_ACKED))
+		return;
 	/* In slow start, cwnd may grow to twice what was in flight. */
 	if (!sk->is_cwnd_limited && tcp_in_slow_start(sk) && sk->snd_cwnd < 2 * prior_packets_out)
 		sk->is_cwnd_limited = true;
 	sk->ca_ops->cong_avoid(sk, ack, acked_sacked);
 	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
+}
+
+/* While probing a zero window: stop if it opened, else probe again from
+ * now with the current backoff (Linux: tcp_ack_probe). */
+static void tcp_ack_probe(struct sock *sk)
+{
+	struct sk_buff *head = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
+
+	if (!after(TCP_SKB_CB(head)->end_seq, sk->snd_una + sk->snd_wnd)) {
+		sk->icsk_backoff = 0;
+		if (sk->icsk_pending == ICSK_TIME_PROBE0) {
+			sk->icsk_pending = 0;
+			del_timer(sk->st, &sk->retransmit_timer);
+		}
+		return;
+	}
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0, tcp_probe0_when(sk));
+}
+
+/* Linux's tcp_sndbuf_expand: room for twice the larger of cwnd and the
+ * initial window, at Linux's per-segment memory cost. */
+void tcp_sndbuf_expand(struct sock *sk)
+{
+	uint32_t per_mss = 2304; /* roundup_pow_of_two(mss + headers) + skb overhead in Linux */
+	uint32_t nr_segs = max_t(uint32_t, TCP_INIT_CWND, sk->snd_cwnd);
+	uint64_t sndmem;
+
+	nr_segs = max_t(uint32_t, nr_segs, (uint32_t)sk->st->sysctl.tcp_reordering + 1);
+	sndmem = 2ULL * nr_segs * per_mss;
+	if (sk->sk_sndbuf < sndmem)
+		sk->sk_sndbuf = (uint32_t)min_t(uint64_t, sndmem, (uint64_t)sk->st->sysctl.tcp_wmem_max);
 }
 
 /* Linux's tcp_ack: > 0 ok, 0 an old ACK to ignore, < 0 one to drop. */
@@ -818,16 +856,25 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge
 	if (update_ts)
 		tcp_replace_ts_recent(sk, TCP_SKB_CB(skb)->seq);
 	tcp_ack_update_rtt(sk, flag, seq_rtt_us);
-	if (sk->c.state == TCP_SYN_SENT)
+	if (sk->c.state == TCP_SYN_SENT) {
+		/* The SYN is acknowledged: its retransmission timer stops. */
+		tcp_rearm_rto(sk);
 		return 1;
+	}
+	if (!tcp_is_sack(sk) && prior_packets_out && !(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP)))
+		tcp_add_reno_sack(sk);
 	if (prior_packets_out) {
 		uint32_t delivered = acked_pkts + newly_sacked +
 				     (!tcp_is_sack(sk) && sk->sacked_out > prior_sacked ? sk->sacked_out - prior_sacked : 0);
 		tcp_process_tlp_ack(sk, ack, flag & FLAG_DSACKING_ACK);
 		tcp_fastretrans_alert(sk, flag, delivered);
-		tcp_cong_control(sk, ack, delivered, prior_packets_out, seq_rtt_us);
+		tcp_cong_control(sk, ack, delivered, prior_packets_out, seq_rtt_us, flag);
 		tcp_xmit_retransmit_queue(sk);
 	}
+	if (!sk->packets_out && !list_empty(&sk->write_queue.list))
+		tcp_ack_probe(sk);
+	else if (!sk->sndbuf_locked && tcp_packets_in_flight(sk) < sk->snd_cwnd)
+		tcp_sndbuf_expand(sk);
 	/* Linux's tcp_set_xmit_timer: a loss probe, or the RTO - unless RACK's
 	 * reordering timer is waiting. */
 	if ((flag & FLAG_SND_UNA_ADVANCED || !sk->packets_out) && sk->icsk_pending != ICSK_TIME_REO_TIMEOUT) {
@@ -957,7 +1004,7 @@ static struct sk_buff *tcp_payload_from(struct sk_buff *skb, uint32_t seq)
 }
 
 /* Bytes held for the user, in order or not (Linux: sk_rmem_alloc). */
-static uint64_t tcp_rmem_used(const struct sock *sk) { return sk->receive_queue.bytes + sk->out_of_order_queue.bytes; }
+static uint64_t tcp_rmem_used(const struct sock *sk) { return tcp_rmem_alloc(sk); }
 
 /* Append an in-order skb (data and/or FIN) to the receive queue. */
 static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
@@ -1064,11 +1111,13 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!before(cb->seq, sk->rcv_nxt + tcp_receive_window(sk))) {
 		/* Beyond the window we offered. */
+		if (!tcp_receive_window(sk))
+			MIB_INC(sk->st, TcpExtTCPZeroWindowDrop);
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
 		sk->icsk_ack.pending = true;
 		return;
 	}
-	if (tcp_rmem_used(sk) + datalen > sk->sk_rcvbuf) {
+	if (tcp_rmem_used(sk) + 2ULL * datalen > sk->sk_rcvbuf) {
 		MIB_INC(sk->st, TcpExtTCPRcvQDrop);
 		sk->icsk_ack.pending = true;
 		sk->icsk_ack.now = true;
@@ -1126,6 +1175,8 @@ static void tcp_init_transfer(struct sock *sk)
 	sk->rcv_mss = (uint16_t)max_t(uint32_t, min_t(uint32_t, min_t(uint32_t, sk->advmss, sk->mss_cache),
 						      TCP_MSS_DEFAULT), TCP_MIN_MSS);
 	tcp_init_congestion_control(sk);
+	if (!sk->sndbuf_locked)
+		tcp_sndbuf_expand(sk);
 	tcp_init_buffer_space(sk);
 }
 
@@ -1354,11 +1405,16 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 /* ---- passive open (Linux: tcp_conn_request) ---- */
 
-/* SYN cookies land with their own issue: for now, when they would be
- * used, the SYN is dropped (Linux: tcp_syn_flood_action, want_cookie). */
+/* syncookies: the SYN queue is full (or tcp_syncookies = 2): answer with a
+ * cookie unless they are off, and count which (Linux: tcp_syn_flood_action,
+ * without its one-time message). */
 static bool tcp_syn_flood_action(struct sock *listener)
 {
-	(void)listener;
+	if (listener->st->sysctl.tcp_syncookies) {
+		MIB_INC(listener->st, TcpExtTCPReqQFullDoCookies);
+		return true;
+	}
+	MIB_INC(listener->st, TcpExtTCPReqQFullDrop);
 	return false;
 }
 
@@ -1460,10 +1516,8 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	if ((st->sysctl.tcp_syncookies == 2 || inet_csk_reqsk_queue_is_full(sk)) && !isn) {
 		want_cookie = tcp_syn_flood_action(sk);
-		if (!want_cookie) {
-			MIB_INC(st, TcpExtTCPReqQFullDrop);
+		if (!want_cookie)
 			goto drop;
-		}
 	}
 	if (sk_acceptq_is_full(sk)) {
 		MIB_INC(st, TcpExtListenOverflows);
@@ -1471,7 +1525,9 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	}
 	if (optlen > 0)
 		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, true, false, &opt);
-	if (!isn && !st->sysctl.tcp_syncookies &&
+	if (want_cookie && !opt.saw_tstamp) /* syncookies */
+		tcp_clear_options(&opt);
+	if (!want_cookie && !isn && !st->sysctl.tcp_syncookies &&
 	    st->sysctl.tcp_max_syn_backlog - (long)sk->qlen < (st->sysctl.tcp_max_syn_backlog >> 2) &&
 	    !tcp_peer_is_proven())
 		goto drop;
@@ -1481,8 +1537,21 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	if (req->tstamp_ok)
 		req->ts_off = secure_tcp_ts_off(st, iph->daddr, iph->saddr);
 	req->ecn_ok = tcp_ecn_create_request(st, skb);
-	req->snt_isn = isn ? isn : secure_tcp_seq(st, iph->daddr, iph->saddr, ntohs(th->dest), ntohs(th->source));
+	if (want_cookie) { /* syncookies: the ISN is the cookie; ECN needs TS to survive */
+		req->snt_isn = cookie_init_sequence(sk, skb, &req->mss);
+		if (!req->tstamp_ok)
+			req->ecn_ok = false;
+	} else {
+		req->snt_isn = isn ? isn
+				   : secure_tcp_seq(st, iph->daddr, iph->saddr, ntohs(th->dest), ntohs(th->source));
+	}
+	req->syncookie = want_cookie;
 	tcp_openreq_init_rwin(req, sk);
+	if (want_cookie) { /* syncookies: nothing kept, nothing retransmitted */
+		tcp_v4_send_synack(req);
+		reqsk_free(req);
+		return;
+	}
 	/* Fast Open (tcp_try_fastopen) hooks in here with its own issue. */
 	inet_csk_reqsk_queue_hash_add(sk, req);
 	trace_event(st, "tcp_conn_request", "request sock for %u.%u.%u.%u:%u", ((uint8_t *)&req->c.raddr)[0],

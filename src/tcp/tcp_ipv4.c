@@ -84,6 +84,15 @@ static bool tcp_v4_check_header(struct stack *st, struct sk_buff *skb)
 	return true;
 }
 
+/* Linux's tcp_child_process: the new child takes the segment; wake the
+ * listener. (syncookies: shared with the cookie path, was inline below.) */
+static void tcp_child_process(struct stack *st, struct sock *listener, struct sock *child, struct sk_buff *skb)
+{
+	if (tcp_rcv_state_process(child, skb))
+		tcp_v4_send_reset(st, skb, "tcp_child_process");
+	sk_state_change(listener);
+}
+
 /* A segment for a request sock (Linux: the TCP_NEW_SYN_RECV branch). */
 static void tcp_v4_rcv_req(struct stack *st, struct request_sock *req, struct sk_buff *skb)
 {
@@ -97,10 +106,16 @@ static void tcp_v4_rcv_req(struct stack *st, struct request_sock *req, struct sk
 			tcp_v4_send_reset(st, skb, "tcp_check_req: bad ACK");
 		return;
 	}
-	/* tcp_child_process: the child takes the segment; wake the listener. */
-	if (tcp_rcv_state_process(nsk, skb))
-		tcp_v4_send_reset(st, skb, "tcp_child_process");
-	sk_state_change(listener);
+	tcp_child_process(st, listener, nsk, skb);
+}
+
+/* syncookies: a non-SYN segment for a listener may be a cookie's third ACK
+ * (Linux: tcp_v4_cookie_check). */
+static struct sock *tcp_v4_cookie_check(struct sock *sk, struct sk_buff *skb)
+{
+	if (!(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN))
+		sk = cookie_v4_check(sk, skb);
+	return sk;
 }
 
 void tcp_v4_rcv(struct stack *st, struct sk_buff *skb)
@@ -128,6 +143,15 @@ void tcp_v4_rcv(struct stack *st, struct sk_buff *skb)
 	if (!sk) {
 		tcp_v4_send_reset(st, skb, "no socket");
 		goto out;
+	}
+	if (sk->c.state == TCP_LISTEN) { /* syncookies: tcp_v4_do_rcv's listener branch */
+		struct sock *nsk = tcp_v4_cookie_check(sk, skb);
+
+		if (nsk != sk) {
+			if (nsk)
+				tcp_child_process(st, sk, nsk, skb);
+			goto out;
+		}
 	}
 	if (tcp_rcv_state_process(sk, skb))
 		tcp_v4_send_reset(st, skb, tcp_state_name(sk->c.state));

@@ -172,59 +172,94 @@ static uint32_t tcp_receive_window(const struct sock *sk)
 	return win < 0 ? 0 : (uint32_t)win;
 }
 
-static uint32_t tcp_space(const struct sock *sk)
+/* Receive memory as Linux charges it: each skb's truesize, modelled as
+ * twice its payload (which keeps Linux's default 50% scaling ratio exact). */
+uint64_t tcp_rmem_alloc(const struct sock *sk)
 {
-	uint64_t used = sk->receive_queue.bytes;
-
-	return used >= sk->sk_rcvbuf ? 0 : (uint32_t)tcp_full_space((uint32_t)(sk->sk_rcvbuf - used));
+	return 2 * (sk->receive_queue.bytes + sk->out_of_order_queue.bytes);
 }
 
-/* Linux's __tcp_select_window, for a receiver that keeps up (the memory
- * pressure branches come with the data path). */
-static uint32_t __tcp_select_window(const struct sock *sk)
+static int32_t tcp_space(const struct sock *sk)
 {
-	uint32_t free_space = tcp_space(sk);
-	uint32_t full_space = min_t(uint32_t, sk->window_clamp, (uint32_t)tcp_full_space(sk->sk_rcvbuf));
-	uint32_t mss = sk->mss_cache ? sk->mss_cache : TCP_MSS_DEFAULT;
-	uint32_t window;
+	int64_t space = (int64_t)sk->sk_rcvbuf - (int64_t)tcp_rmem_alloc(sk);
 
-	if (free_space < full_space / 2) {
-		if (free_space < mss)
+	return space <= 0 ? 0 : tcp_full_space((uint32_t)space);
+}
+
+/* Linux's __tcp_select_window: the window the buffer allows, rounded so a
+ * scaled window is not lost and an unscaled one stays a multiple of the
+ * peer's segment size; a nearly full buffer offers a zero window rather
+ * than a silly small one (SWS avoidance, RFC 1122 4.2.3.3). */
+static uint32_t __tcp_select_window(struct sock *sk)
+{
+	int32_t mss = sk->rcv_mss ? sk->rcv_mss : TCP_MSS_DEFAULT;
+	int32_t free_space = tcp_space(sk);
+	int32_t allowed_space = tcp_full_space(sk->sk_rcvbuf);
+	int32_t full_space = (int32_t)min_t(uint32_t, sk->window_clamp, (uint32_t)allowed_space);
+	uint8_t ws = sk->rx_opt.rcv_wscale;
+	int32_t window;
+
+	if (mss > full_space) {
+		mss = full_space;
+		if (mss <= 0)
 			return 0;
 	}
-	if (free_space > sk->rcv_ssthresh)
-		free_space = sk->rcv_ssthresh;
-	if (sk->rx_opt.rcv_wscale) {
-		uint32_t unit = 1u << sk->rx_opt.rcv_wscale;
-		return (free_space + unit - 1) & ~(unit - 1);
+	if (free_space < (full_space >> 1)) {
+		sk->icsk_ack.quick = 0;
+		free_space &= ~((1 << ws) - 1);
+		if (free_space < (allowed_space >> 4) || free_space < mss)
+			return 0;
 	}
-	window = sk->rcv_wnd;
+	if (free_space > (int32_t)sk->rcv_ssthresh)
+		free_space = (int32_t)sk->rcv_ssthresh;
+	if (ws) {
+		uint32_t unit = 1u << ws;
+		return ((uint32_t)free_space + unit - 1) & ~(unit - 1);
+	}
+	window = (int32_t)sk->rcv_wnd;
 	if (window <= free_space - mss || window > free_space)
 		window = (free_space / mss) * mss;
-	else if (mss == full_space && free_space > window + full_space / 2)
+	else if (mss == full_space && free_space > window + (full_space >> 1))
 		window = free_space;
-	return window;
+	return (uint32_t)window;
 }
 
-uint32_t tcp_select_window_peek(const struct sock *sk) { return __tcp_select_window(sk); }
+uint32_t tcp_select_window_peek(const struct sock *sk)
+{
+	/* __tcp_select_window may end quick-ACK mode; a peek must not. */
+	struct sock copy = *sk;
+
+	return __tcp_select_window(&copy);
+}
 
 /* The window field of a non-SYN segment (Linux: tcp_select_window). */
 uint32_t tcp_select_window(struct sock *sk)
 {
+	uint32_t old_win = sk->rcv_wnd;
 	uint32_t cur_win = tcp_receive_window(sk);
 	uint32_t new_win = __tcp_select_window(sk);
 	uint8_t ws = sk->rx_opt.rcv_wscale;
 
-	/* Never shrink an offered window. */
-	if (new_win < cur_win)
+	if (new_win < cur_win) {
+		/* Never shrink an offered window. */
+		if (new_win == 0)
+			MIB_INC(sk->st, TcpExtTCPWantZeroWindowAdv);
 		new_win = (cur_win + (1u << ws) - 1) & ~((1u << ws) - 1);
+	}
 	sk->rcv_wnd = new_win;
 	sk->rcv_wup = sk->rcv_nxt;
 	if (!ws && sk->st->sysctl.tcp_workaround_signed_windows)
 		new_win = min_t(uint32_t, new_win, 32767);
 	else
 		new_win = min_t(uint32_t, new_win, 65535u << ws);
-	return new_win >> ws;
+	new_win >>= ws;
+	if (new_win == 0) {
+		if (old_win)
+			MIB_INC(sk->st, TcpExtTCPToZeroWindowAdv);
+	} else if (old_win == 0) {
+		MIB_INC(sk->st, TcpExtTCPFromZeroWindowAdv);
+	}
+	return new_win;
 }
 
 /* ---- full-socket output ---- */
@@ -570,6 +605,8 @@ int tcp_v4_send_synack(struct request_sock *req)
 	if (req->tstamp_ok) {
 		opts.ts = true;
 		opts.tsval = tcp_tsval(st, req->ts_off);
+		if (req->syncookie) /* syncookies: the options ride in the TSval's low bits */
+			opts.tsval = cookie_init_timestamp(req, stack_now(st) / NSEC_PER_MSEC) + req->ts_off;
 		opts.tsecr = req->ts_recent;
 		if (!req->snt_tsval_first)
 			req->snt_tsval_first = opts.tsval ? opts.tsval : ~0u;
@@ -691,6 +728,10 @@ static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
 	sk->packets_out++;
 	sk->prr_out++;
 	sk->lsndtime = stack_jiffies(sk->st);
+	/* A reply within the ATO of the last data received: interactive
+	 * traffic, so ACKs wait to ride on replies (Linux: tcp_event_data_sent). */
+	if (sk->icsk_ack.lrcvtime && sk->lsndtime - sk->icsk_ack.lrcvtime < sk->icsk_ack.ato)
+		sk->icsk_ack.pingpong = true;
 	sk->bytes_sent += skb->len;
 	sk->data_segs_out += skb->len ? 1 : 0;
 	if (skb->len)
@@ -807,13 +848,14 @@ int tcp_retransmit_one(struct sock *sk, struct sk_buff *skb)
 	c = skb_copy(skb);
 	if (!c)
 		return -ENOBUFS;
-	/* The episode starts at the original send time (Linux: retrans_stamp). */
-	if (!sk->retrans_stamp)
-		sk->retrans_stamp = cb->tx_us / 1000;
 	if (sk->undo_retrans < 0)
 		sk->undo_retrans = 0;
 	sk->undo_retrans++;
 	cb->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
+	/* The episode starts at the first retransmission (Linux: retrans_stamp
+	 * takes the skb's send time after it is resent). */
+	if (!sk->retrans_stamp)
+		sk->retrans_stamp = cb->tx_us / 1000;
 	if (!(cb->sacked & TCPCB_SACKED_RETRANS)) {
 		cb->sacked |= TCPCB_SACKED_RETRANS;
 		sk->retrans_out++;

@@ -191,6 +191,13 @@ void tcp_retransmit_timer_fire(struct sock *sk)
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tcp_clamp_rto_to_user_timeout(sk));
 }
 
+uint32_t tcp_probe0_when(const struct sock *sk)
+{
+	uint64_t when = (uint64_t)sk->icsk_rto << sk->icsk_backoff;
+
+	return when < TCP_RTO_MAX_MS ? (uint32_t)when : TCP_RTO_MAX_MS;
+}
+
 /* Linux's tcp_probe_timer: the peer's window is zero and nothing is in
  * flight; probe it with backoff, and give up like a retransmission would. */
 static void tcp_probe_timer(struct sock *sk)
@@ -212,10 +219,9 @@ static void tcp_probe_timer(struct sock *sk)
 	tcp_write_wakeup(sk);
 	if (!sk->packets_out) {
 		sk->probes_out++;
-		if (sk->icsk_backoff < 15)
+		if (sk->icsk_backoff < sk->st->sysctl.tcp_retries2)
 			sk->icsk_backoff++;
-		inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0,
-					  min_t(uint32_t, sk->icsk_rto << sk->icsk_backoff, TCP_RTO_MAX_MS));
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0, tcp_probe0_when(sk));
 	}
 }
 
@@ -249,7 +255,10 @@ void tcp_delack_timer(struct stack *st, struct timer *t)
 	sk->icsk_ack.scheduled = false;
 	if (sk->c.state == TCP_CLOSE || sk->c.state == TCP_LISTEN || !sk->icsk_ack.pending)
 		return;
-	if (sk->icsk_ack.pingpong) {
+	if (!sk->icsk_ack.pingpong) {
+		/* The ACK was due before more data came: wait longer next time. */
+		sk->icsk_ack.ato = min_t(uint32_t, sk->icsk_ack.ato << 1, sk->icsk_rto);
+	} else {
 		/* Delayed ACKs stall the peer: leave interactive mode. */
 		sk->icsk_ack.pingpong = false;
 		sk->icsk_ack.ato = TCP_ATO_MIN_MS;

@@ -932,3 +932,47 @@ bool sc_establish_passive_(struct sc *sc, struct sc_conn *c, const char *file, i
 	}
 	return true;
 }
+
+bool sc_establish_active_ex_(struct sc *sc, struct sc_conn *c, const struct sc_synack_opts *o, const char *file,
+			     int line)
+{
+	struct sc_seg s = sc_seg_for(c, F_SYN | F_ACK, c->irs, c->iss + 1);
+	const struct sc_pkt *p;
+	uint32_t tsval;
+	size_t n = 0;
+
+	if (o->rtt)
+		sc_advance(sc, o->rtt);
+	tsval = c->tsval + ms_since(sc, c->syn_t);
+	s.win = SC_PEER_WIN;
+	s.has_opt = true;
+	{
+		const uint8_t mss[] = { O_MSS(1460) }, sack[] = { O_SACKOK }, nops[] = { O_NOP, O_NOP },
+			      ts[] = { O_TS(c->peer_ts, c->tsval) }, ws[] = { O_NOP, O_WS(SC_PEER_WS) };
+		memcpy(s.opt + n, mss, sizeof(mss));
+		n += sizeof(mss);
+		memcpy(s.opt + n, o->no_sack ? nops : sack, 2);
+		n += 2;
+		memcpy(s.opt + n, ts, sizeof(ts));
+		n += sizeof(ts);
+		memcpy(s.opt + n, ws, sizeof(ws));
+		n += sizeof(ws);
+		s.optlen = n;
+	}
+	sc_inject(sc, &s);
+	p = sc_expect_(sc,
+		       &(struct sc_want){ .flags = F_ACK, .seq = V(c->iss + 1), .ack = V(c->irs + 1),
+					  .win = V(o->ack_win ? o->ack_win : 63),
+					  OPT(O_NOP, O_NOP, O_TS(tsval, c->peer_ts)), .tsval = V(tsval), .len = V(0) },
+		       file, line);
+	if (!p)
+		return false;
+	c->tsval = p->tsval;
+	c->peer_ts++;
+	if (synack_tcp_state(sc->st, c->fd) != TCP_ESTABLISHED) {
+		fprintf(stderr, "%s:%d: state %d after the handshake, want ESTABLISHED\n", file, line,
+			synack_tcp_state(sc->st, c->fd));
+		return false;
+	}
+	return true;
+}

@@ -298,4 +298,18 @@ bool sc_establish_passive_(struct sc *sc, struct sc_conn *c, const char *file, i
 #define OPEN_PASSIVE(sc, c, port, backlog) SC_CHK_(sc_open_passive_((sc), (c), (port), (backlog), __FILE__, __LINE__))
 #define ESTABLISH_PASSIVE(sc, c) SC_CHK_(sc_establish_passive_((sc), (c), __FILE__, __LINE__))
 
+
+/* A chosen active handshake: the SYN-ACK arrives rtt after our SYN (so the
+ * stack takes an RTT sample), with or without sackOK; our ACK is expected
+ * with raw window ack_win (0: 63, the default buffer's). */
+struct sc_synack_opts {
+	uint64_t rtt;
+	bool no_sack;
+	uint16_t ack_win;
+};
+bool sc_establish_active_ex_(struct sc *sc, struct sc_conn *c, const struct sc_synack_opts *o, const char *file,
+			     int line);
+#define ESTABLISH_ACTIVE_EX(sc, c, ...)                                                             \
+	SC_CHK_(sc_establish_active_ex_((sc), (c), &(struct sc_synack_opts){ __VA_ARGS__ }, __FILE__, __LINE__))
+
 #endif

@@ -97,6 +97,8 @@ uint64_t cli_random_seed(void);
 
 /* Trace sink printing events as timestamped, tcpdump-like lines to ctx (a FILE *). */
 void cli_trace_print(void *ctx, const struct synack_trace_event *ev);
+/* The same line, without the newline, into buf (NUL-terminated): its length. */
+size_t cli_trace_format(char *buf, size_t cap, const struct synack_trace_event *ev);
 /* One event line in the trace printer's layout, for events the CLI itself
  * causes (it is the caller of accept() and close()), e.g.
  * "  0.004000 server   inet_csk_accept: 10.0.0.1:33000". */

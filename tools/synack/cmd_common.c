@@ -306,25 +306,39 @@ void cli_trace_line(FILE *f, uint64_t ts_ns, const char *who, const char *name, 
 	fputc('\n', f);
 }
 
-void cli_trace_print(void *ctx, const struct synack_trace_event *ev)
+size_t cli_trace_format(char *buf, size_t cap, const struct synack_trace_event *ev)
 {
-	FILE *f = ctx;
 	const char *who = synack_stack_name(ev->stack);
 	char line[512];
+	int n;
 
-	print_ts(f, ev->ts_ns);
-	fprintf(f, "%-6s ", who ? who : "?");
 	switch (ev->kind) {
 	case SYNACK_TRACE_FRAME_TX:
 	case SYNACK_TRACE_FRAME_RX:
 		synack_format_frame(line, sizeof(line), ev->frame, ev->frame_len);
-		fprintf(f, "%c %s\n", ev->kind == SYNACK_TRACE_FRAME_TX ? '>' : '<', line);
+		n = snprintf(buf, cap, "%3" PRIu64 ".%06" PRIu64 " %-6s %c %s", ev->ts_ns / 1000000000u,
+			     ev->ts_ns / 1000u % 1000000u, who ? who : "?", ev->kind == SYNACK_TRACE_FRAME_TX ? '>' : '<',
+			     line);
 		break;
 	case SYNACK_TRACE_DROP:
-		fprintf(f, "! drop %s: %s\n", ev->name ? ev->name : "?", ev->text ? ev->text : "");
+		n = snprintf(buf, cap, "%3" PRIu64 ".%06" PRIu64 " %-6s ! drop %s: %s", ev->ts_ns / 1000000000u,
+			     ev->ts_ns / 1000u % 1000000u, who ? who : "?", ev->name ? ev->name : "?",
+			     ev->text ? ev->text : "");
 		break;
 	default:
-		fprintf(f, "  %s: %s\n", ev->name ? ev->name : "?", ev->text ? ev->text : "");
+		n = snprintf(buf, cap, "%3" PRIu64 ".%06" PRIu64 " %-6s   %s: %s", ev->ts_ns / 1000000000u,
+			     ev->ts_ns / 1000u % 1000000u, who ? who : "?", ev->name ? ev->name : "?",
+			     ev->text ? ev->text : "");
 		break;
 	}
+	if (n < 0)
+		n = 0;
+	return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
+}
+
+void cli_trace_print(void *ctx, const struct synack_trace_event *ev)
+{
+	char line[768];
+	cli_trace_format(line, sizeof(line), ev);
+	fprintf(ctx, "%s\n", line);
 }

@@ -513,7 +513,9 @@ static void http_parse(struct up_conn *c, size_t end)
 		return;
 	}
 	*eol = '\0';
-	snprintf(c->request, sizeof(c->request), "%s", req);
+	size_t rl = strlen(req) < sizeof(c->request) - 1 ? strlen(req) : sizeof(c->request) - 1;
+	memcpy(c->request, req, rl);
+	c->request[rl] = '\0';
 	/* Every byte of the head must be printable ASCII, SP, HTAB, CR or LF. */
 	for (size_t i = 0; i < end; i++) {
 		unsigned char ch = c->buf[i];
