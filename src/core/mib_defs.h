@@ -170,3 +170,8 @@ MIB(TcpExt, TCPHPAcks)
 MIB(TcpExt, DelayedACKLost)
 MIB(TcpExt, TCPACKSkippedFinWait2)
 MIB(TcpExt, TCPACKSkippedTimeWait)
+/* fastopen: the server side of TCP Fast Open */
+MIB(TcpExt, TCPFastOpenPassive)
+MIB(TcpExt, TCPFastOpenPassiveFail)
+MIB(TcpExt, TCPFastOpenListenOverflow)
+MIB(TcpExt, TCPFastOpenCookieReqd)

@@ -39,6 +39,7 @@ struct stack_secrets {
 	siphash_key_t ip_id_secret;
 	siphash_key_t perturb_secret;
 	siphash_key_t ehash_secret;     /* TCP ehash bucket choice (Linux: inet_ehash_secret) */
+	siphash_key_t fastopen_key;     /* fastopen: the primary TFO cookie key (Linux: tcp_fastopen_key) */
 };
 /* Fill from getrandom(); -errno on failure. */
 int secrets_init_random(struct stack_secrets *s, struct prng *rng);

@@ -31,6 +31,7 @@
 #define TCP_QUICKACK 12
 #define TCP_CONGESTION 13
 #define TCP_USER_TIMEOUT 18
+#define TCP_FASTOPEN 23 /* fastopen: */
 /* <poll.h> shows it only under _GNU_SOURCE. */
 #ifndef POLLRDHUP
 #define POLLRDHUP 0x2000
@@ -171,6 +172,7 @@ void sk_free(struct sock *sk)
 	list_del_init(&sk->orphan_node);
 	if (sk->ca_ops && sk->ca_ops->release)
 		sk->ca_ops->release(sk);
+	tcp_fastopen_sk_free(sk); /* fastopen: */
 	skb_queue_purge(&sk->rtx_queue);
 	skb_queue_purge(&sk->receive_queue);
 	skb_queue_purge(&sk->write_queue);
@@ -299,6 +301,7 @@ int synack_listen(struct stack *st, int fd, int backlog)
 	somaxconn = (unsigned int)st->sysctl.somaxconn;
 	max = (unsigned int)backlog > somaxconn ? somaxconn : (unsigned int)backlog;
 	if (sk->c.state != TCP_LISTEN) {
+		tcp_fastopen_listen(sk, (int)max); /* fastopen: sysctl 0x400 */
 		err = inet_csk_listen_start(sk);
 		if (err)
 			return err;
@@ -551,7 +554,8 @@ static long sock_sendmsg(struct sock *sk, const struct iovec *iov, int iovcnt, s
 	/* Urgent data is not supported (Linux would send it). */
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT) {
+	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT &&
+	    !(state == TCP_SYN_RECV && sk->fastopen_rsk)) { /* fastopen: tcp_passive_fastopen */
 		err = sock_error(sk);
 		if (err)
 			return err;
@@ -922,6 +926,11 @@ static int tcp_setsockopt(struct sock *sk, int name, int val)
 	case TCP_DEFER_ACCEPT:
 		sk->rskq_defer_accept = secs_to_retrans(val, TCP_TIMEOUT_INIT_MS / 1000, TCP_RTO_MAX_MS / 1000);
 		return 0;
+	case TCP_FASTOPEN: /* fastopen: the listener's Fast Open queue length */
+		if (val < 0 || (sk->c.state != TCP_CLOSE && sk->c.state != TCP_LISTEN))
+			return -EINVAL;
+		fastopen_queue_tune(sk, val);
+		return 0;
 	case TCP_USER_TIMEOUT:
 		if (val < 0)
 			return -EINVAL;
@@ -1068,6 +1077,9 @@ static int tcp_getsockopt(struct sock *sk, int name, union sockopt_val *v)
 	case TCP_DEFER_ACCEPT:
 		v->i = retrans_to_secs(sk->rskq_defer_accept, TCP_TIMEOUT_INIT_MS / 1000, TCP_RTO_MAX_MS / 1000);
 		break;
+	case TCP_FASTOPEN: /* fastopen: */
+		v->i = (int)sk->fastopenq.max_qlen;
+		break;
 	case TCP_USER_TIMEOUT:
 		v->i = (int)sk->icsk_user_timeout;
 		break;
@@ -1160,7 +1172,7 @@ int synack_poll(struct stack *st, int fd)
 		mask |= POLLHUP;
 	if (sk->sk_shutdown & RCV_SHUTDOWN)
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+	if (state != TCP_SYN_SENT && (state != TCP_SYN_RECV || sk->fastopen_rsk)) { /* fastopen: */
 		if (tcp_stream_is_readable(sk))
 			mask |= POLLIN | POLLRDNORM;
 		if ((sk->sk_shutdown & SEND_SHUTDOWN) || state == TCP_CLOSE || tcp_stream_is_writeable(sk))

@@ -55,6 +55,8 @@ void tcp_set_state(struct sock *sk, int state)
  * socket if nobody holds a descriptor for it. */
 void tcp_done(struct sock *sk)
 {
+	if (sk->fastopen_rsk) /* fastopen: */
+		reqsk_fastopen_remove(sk, sk->fastopen_rsk, false);
 	if (sk->c.state == TCP_SYN_SENT || sk->c.state == TCP_SYN_RECV)
 		MIB_INC(sk->st, TcpAttemptFails);
 	tcp_set_state(sk, TCP_CLOSE);
@@ -105,7 +107,8 @@ uint32_t tcp_wspace(const struct sock *sk)
 
 static bool tcp_can_send(const struct sock *sk)
 {
-	return sk->c.state == TCP_ESTABLISHED || sk->c.state == TCP_CLOSE_WAIT;
+	return sk->c.state == TCP_ESTABLISHED || sk->c.state == TCP_CLOSE_WAIT ||
+	       (sk->c.state == TCP_SYN_RECV && sk->fastopen_rsk); /* fastopen: tcp_passive_fastopen */
 }
 
 /* The unsent tail skb, if more bytes fit in it. */

@@ -92,6 +92,15 @@ struct tcp_options_received {
 	bool saw_fastopen;
 	uint8_t fastopen_len;
 	uint8_t fastopen_cookie[16];
+	bool fastopen_exp;          /* fastopen: the cookie came in the experimental (254) option */
+};
+
+/* fastopen: a Fast Open cookie (Linux: struct tcp_fastopen_cookie); len -1: none. */
+#define TCP_FASTOPEN_COOKIE_SIZE 8
+struct tcp_fastopen_cookie {
+	uint8_t val[16];
+	int8_t len;
+	bool exp;
 };
 
 /* Forget the negotiable options (Linux: tcp_clear_options); syncookies use
@@ -135,6 +144,10 @@ struct request_sock {
 	uint64_t timeout_ms;        /* base SYN-ACK timeout (1 s) */
 	uint64_t last_oow_ack_time; /* ns */
 	uint8_t tos;
+	/* fastopen: the request of a Fast Open child (Linux: tfo_listener, req->sk). */
+	bool tfo_listener;
+	struct sock *tfo_child;     /* the child until its handshake ends */
+	uint64_t tfo_rst_expires;   /* ns: end of the 60 s hold on the RST list */
 };
 
 /* A full TCP socket. */
@@ -164,6 +177,14 @@ struct sock {
 	struct sock *parent;            /* child: its listener, until accepted */
 	uint8_t rskq_defer_accept;      /* in SYN-ACK retransmissions */
 	uint64_t synq_overflow_ms;      /* last SYN queue overflow (cookies) */
+	/* fastopen: the listener's Fast Open queue (Linux: fastopen_queue) and
+	 * a child's pending request (Linux: tcp_sock.fastopen_rsk). */
+	struct {
+		uint32_t max_qlen, qlen;
+		struct list_head active;    /* requests of children still in the handshake */
+		struct list_head rst;       /* reset requests held 60 s (rskq_rst_head) */
+	} fastopenq;
+	struct request_sock *fastopen_rsk;
 
 	/* Connection socket (Linux: inet_connection_sock). */
 	struct timer retransmit_timer;
@@ -234,6 +255,7 @@ struct sock {
 		bool advanced;
 	} rack;
 	bool reord_seen;                    /* reordering was observed */
+	bool reord_this_ack;                /* ...by the ACK being processed */
 	uint32_t undo_marker;               /* snd_una when recovery began (0: nothing to undo) */
 	int32_t undo_retrans;               /* retransmissions not yet shown spurious by D-SACK */
 	uint32_t tlp_high_seq;              /* snd_nxt when a loss probe went out, 0 if none */
@@ -432,6 +454,7 @@ void tcp_set_state(struct sock *sk, int state);
 void tcp_done(struct sock *sk);
 void tcp_reset(struct sock *sk);
 void tcp_finish_connect(struct sock *sk);
+void tcp_init_transfer(struct sock *sk); /* fastopen: shared with tcp_fastopen.c */
 
 /* ---- tcp_output.c ---- */
 /* The initial receive window and scale (Linux: tcp_select_initial_window). */
@@ -441,6 +464,7 @@ void tcp_select_initial_window(const struct stack *st, int space, uint32_t mss, 
 int tcp_full_space(uint32_t rcvbuf);
 /* Option layouts (Linux: tcp_syn_options / tcp_synack_options / tcp_options_write). */
 struct tcp_out_options {
+	const struct tcp_fastopen_cookie *fastopen_cookie; /* fastopen: written last, NOP padded */
 	bool mss, ts, sack_perm, ws;
 	uint16_t mss_val;
 	uint8_t ws_val;
@@ -454,6 +478,8 @@ int tcp_options_write(uint8_t *p, const struct tcp_out_options *o);
 int tcp_connect(struct sock *sk);
 int tcp_send_synack(struct sock *sk);       /* simultaneous open */
 int tcp_v4_send_synack(struct request_sock *req);
+/* fastopen: a SYN-ACK carrying foc (NULL or len < 0: none) if it fits. */
+int tcp_v4_send_synack_foc(struct request_sock *req, const struct tcp_fastopen_cookie *foc);
 void tcp_send_ack(struct sock *sk);
 void tcp_send_delayed_ack(struct sock *sk);
 void tcp_send_active_reset(struct sock *sk);
@@ -527,6 +553,8 @@ bool tcp_rack_mark_lost(struct sock *sk);
 void tcp_rack_reo_timeout(struct sock *sk);
 bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
 void tcp_send_loss_probe(struct sock *sk);
+int tcp_xmit_probe_new(struct sock *sk);
+void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool snd_una_advanced);
 /* An ACK at or beyond the probe's snd_nxt settles it (Linux: tcp_process_tlp_ack). */
 void tcp_process_tlp_ack(struct sock *sk, uint32_t ack, bool dsack);
 void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
@@ -581,6 +609,33 @@ int tcp_disconnect(struct sock *sk, int flags);
 void inet_twsk_destroy_all(struct stack *st);
 /* Drop a listener's requests and unaccepted children (Linux: inet_csk_listen_stop). */
 void inet_csk_listen_stop(struct sock *sk, bool reset_children);
+
+/* ---- tcp_fastopen.c: the server side of TCP Fast Open (spec 5.2) ---- */
+#define TFO_CLIENT_ENABLE 0x1
+#define TFO_SERVER_ENABLE 0x2
+#define TFO_CLIENT_NO_COOKIE 0x4
+#define TFO_SERVER_COOKIE_NOT_REQD 0x200
+#define TFO_SERVER_WO_SOCKOPT1 0x400
+/* TCP_FASTOPEN / listen() with 0x400 (Linux: fastopen_queue_tune). */
+void fastopen_queue_tune(struct sock *sk, int backlog);
+/* listen(): enable Fast Open without the option when the sysctl says so. */
+void tcp_fastopen_listen(struct sock *sk, int backlog);
+/* The child of a Fast Open SYN (NULL: normal handshake); *foc becomes the
+ * cookie the SYN-ACK carries (len -1: none). */
+struct sock *tcp_try_fastopen(struct sock *sk, struct sk_buff *skb, struct request_sock *req,
+			      struct tcp_fastopen_cookie *foc);
+/* tcp_conn_request's Fast Open half: SYN-ACK and accept queue for child. */
+void tcp_fastopen_child_synack(struct sock *listener, struct request_sock *req, struct sock *child,
+			       const struct tcp_fastopen_cookie *foc);
+/* tcp_check_req(fastopen = true) on the child: false = discard the segment. */
+bool tcp_fastopen_check_req(struct sock *sk, struct sk_buff *skb);
+/* The third ACK came (Linux: tcp_rcv_synrecv_state_fastopen). */
+void tcp_rcv_synrecv_state_fastopen(struct sock *sk);
+void reqsk_fastopen_remove(struct sock *sk, struct request_sock *req, bool reset);
+/* The child's retransmit timer while fastopen_rsk is set. */
+void tcp_fastopen_synack_timer(struct sock *sk);
+/* sk is going away: its request (child) or its queues (listener). */
+void tcp_fastopen_sk_free(struct sock *sk);
 
 /* ---- sock/socket.c ---- */
 struct sock *sk_alloc(struct stack *st);

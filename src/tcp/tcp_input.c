@@ -403,8 +403,10 @@ static void tcp_sacktag_one(struct sock *sk, struct sk_buff *skb, uint32_t *newl
 	if (cb->sacked & TCPCB_SACKED_ACKED)
 		return;
 	/* SACKed below the highest SACK without a retransmission: it was reordered. */
-	if (!(cb->sacked & TCPCB_EVER_RETRANS) && sk->sacked_out && before(cb->end_seq, sk->highest_sack))
+	if (!(cb->sacked & TCPCB_EVER_RETRANS) && sk->sacked_out && before(cb->end_seq, sk->highest_sack)) {
 		sk->reord_seen = true;
+		sk->reord_this_ack = true;
+	}
 	tcp_rack_advance(sk, cb->sacked, cb->end_seq, cb->tx_us);
 	if (cb->sacked & TCPCB_SACKED_RETRANS) {
 		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
@@ -477,8 +479,10 @@ static int tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *acked_pk
 			if (!(cb->sacked & TCPCB_EVER_RETRANS)) {
 				*seq_rtt_us = (int64_t)(now_us - cb->tx_us);
 				/* A hole filled by the original transmission: reordering. */
-				if (sk->sacked_out && before(cb->end_seq, sk->highest_sack))
+				if (sk->sacked_out && before(cb->end_seq, sk->highest_sack)) {
 					sk->reord_seen = true;
+					sk->reord_this_ack = true;
+				}
 			}
 			tcp_rack_advance(sk, cb->sacked, cb->end_seq, cb->tx_us);
 		}
@@ -487,8 +491,6 @@ static int tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *acked_pk
 		skb_unlink(skb, &sk->rtx_queue);
 		kfree_skb(skb);
 	}
-	if (after(ack, sk->snd_una))
-		flag |= FLAG_SND_UNA_ADVANCED;
 	return flag;
 }
 
@@ -573,8 +575,8 @@ static bool tcp_try_undo_loss(struct sock *sk)
 	if (!tcp_may_undo(sk))
 		return false;
 	tcp_undo_cwnd_reduction(sk, true);
+	/* TCPSpuriousRTOs counts F-RTO undos only, which synack does not do. */
 	MIB_INC(sk->st, TcpExtTCPLossUndo);
-	MIB_INC(sk->st, TcpExtTCPSpuriousRTOs);
 	sk->icsk_retransmits = 0;
 	if (sk->rx_opt.sack_ok)
 		tcp_set_ca_state(sk, TCP_CA_Open);
@@ -662,7 +664,7 @@ static void tcp_init_cwnd_reduction(struct sock *sk)
 }
 
 /* PRR (RFC 6937): send in proportion to what is delivered (Linux: tcp_cwnd_reduction). */
-static void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool snd_una_advanced)
+void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool snd_una_advanced)
 {
 	int32_t delta = (int32_t)sk->snd_ssthresh - (int32_t)tcp_packets_in_flight(sk);
 	int32_t sndcnt;
@@ -846,6 +848,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge
 	flag |= tcp_ack_update_window(sk, skb, ack);
 	flag |= tcp_sacktag_write_queue(sk, skb, prior_snd_una, &newly_sacked);
 	if (after(ack, prior_snd_una)) {
+		flag |= FLAG_SND_UNA_ADVANCED;
 		sk->bytes_acked += ack - prior_snd_una;
 		sk->snd_una = ack;
 		sk->icsk_retransmits = 0;
@@ -853,6 +856,11 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb, bool no_challenge
 	flag |= tcp_clean_rtx_queue(sk, ack, &acked_pkts, &seq_rtt_us);
 	if (!tcp_is_sack(sk) && (flag & FLAG_SND_UNA_ADVANCED))
 		tcp_remove_reno_sacks(sk, acked_pkts);
+	/* Reordering is counted once per ACK (Linux: tcp_check_sack_reordering). */
+	if (sk->reord_this_ack) {
+		sk->reord_this_ack = false;
+		MIB_INC(sk->st, TcpExtTCPSACKReorder);
+	}
 	if (update_ts)
 		tcp_replace_ts_recent(sk, TCP_SKB_CB(skb)->seq);
 	tcp_ack_update_rtt(sk, flag, seq_rtt_us);
@@ -1098,7 +1106,6 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (cb->seq == cb->end_seq)
 		return;
 	sk->dsack = false;
-	sk->segs_in++;
 	if (datalen)
 		sk->data_segs_in++;
 	if (!after(cb->end_seq, sk->rcv_nxt)) {
@@ -1162,8 +1169,8 @@ void tcp_init_buffer_space(struct sock *sk)
 	sk->rcv_ssthresh = min_t(uint32_t, sk->rcv_ssthresh, sk->window_clamp);
 }
 
-/* Linux's tcp_init_transfer. */
-static void tcp_init_transfer(struct sock *sk)
+/* Linux's tcp_init_transfer (fastopen: not static, tcp_fastopen.c calls it). */
+void tcp_init_transfer(struct sock *sk)
 {
 	/* A slow handshake says nothing about the path: ssthresh starts over
 	 * (Linux: tcp_init_metrics), cwnd is 1 after repeated SYN loss. */
@@ -1309,9 +1316,13 @@ static void tcp_rcv_synrecv_ack(struct sock *sk, const struct sk_buff *skb)
 {
 	if (sk->rx_opt.tstamp_ok)
 		sk->advmss -= TCPOLEN_TSTAMP_ALIGNED;
-	sk->retrans_stamp = 0;
-	tcp_init_transfer(sk);
-	sk->copied_seq = sk->rcv_nxt;
+	if (sk->fastopen_rsk) { /* fastopen: the child was set up at the SYN */
+		tcp_rcv_synrecv_state_fastopen(sk);
+	} else {
+		sk->retrans_stamp = 0;
+		tcp_init_transfer(sk);
+		sk->copied_seq = sk->rcv_nxt;
+	}
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	sk_state_change(sk);
 	sk->snd_una = TCP_SKB_CB(skb)->ack_seq;
@@ -1368,6 +1379,8 @@ static int tcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	}
 	if (sk->c.state == TCP_SYN_RECV)
 		tcp_rcv_synrecv_ack(sk, skb);
+	else if (sk->fastopen_rsk) /* fastopen: FIN_WAIT1 (close before the third ACK) */
+		tcp_rcv_synrecv_state_fastopen(sk);
 	if (tcp_in_close_states(sk->c.state) && tcp_rcv_state_teardown(sk, skb))
 		return 0;
 	tcp_rcv_data_step(sk, skb);
@@ -1385,6 +1398,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	uint8_t flags = TCP_SKB_CB(skb)->tcp_flags;
 
 	sk->tcp_mstamp = stack_now(sk->st) / NSEC_PER_USEC;
+	sk->segs_in++;
 
 	switch (sk->c.state) {
 	case TCP_CLOSE:
@@ -1399,6 +1413,9 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	case TCP_SYN_SENT:
 		return tcp_rcv_synsent_state_process(sk, skb);
 	default:
+		/* fastopen: the child's request checks the segment first (tcp_check_req). */
+		if (sk->fastopen_rsk && !tcp_fastopen_check_req(sk, skb))
+			return 0;
 		return tcp_rcv_synchronized(sk, skb);
 	}
 }
@@ -1507,6 +1524,8 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	struct tcp_options_received opt = { .mss_clamp = TCP_MSS_DEFAULT, .user_mss = sk->rx_opt.user_mss };
 	int optlen = (int)tcp_hdrlen(skb) - (int)sizeof(*th);
 	struct request_sock *req;
+	struct tcp_fastopen_cookie foc = { .len = -1 }; /* fastopen: */
+	struct sock *fastopen_sk;
 	bool want_cookie = false;
 	/* A SYN that reopened a TIME-WAIT tuple brings its ISN (7.2). */
 	uint32_t isn = TCP_SKB_CB(skb)->tcp_tw_isn;
@@ -1552,12 +1571,22 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		reqsk_free(req);
 		return;
 	}
-	/* Fast Open (tcp_try_fastopen) hooks in here with its own issue. */
+	/* fastopen: tcp_try_fastopen (never for want_cookie, returned above). */
+	if (opt.saw_fastopen) {
+		foc.len = (int8_t)opt.fastopen_len;
+		foc.exp = opt.fastopen_exp;
+		memcpy(foc.val, opt.fastopen_cookie, opt.fastopen_len);
+	}
+	fastopen_sk = tcp_try_fastopen(sk, skb, req, &foc);
+	if (fastopen_sk) {
+		tcp_fastopen_child_synack(sk, req, fastopen_sk, &foc);
+		return;
+	}
 	inet_csk_reqsk_queue_hash_add(sk, req);
 	trace_event(st, "tcp_conn_request", "request sock for %u.%u.%u.%u:%u", ((uint8_t *)&req->c.raddr)[0],
 		    ((uint8_t *)&req->c.raddr)[1], ((uint8_t *)&req->c.raddr)[2], ((uint8_t *)&req->c.raddr)[3],
 		    req->c.rport);
-	tcp_v4_send_synack(req);
+	tcp_v4_send_synack_foc(req, &foc); /* fastopen: a fresh cookie when asked or invalid */
 	return;
 drop:
 	tcp_listendrop(sk);

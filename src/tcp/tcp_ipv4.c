@@ -251,10 +251,12 @@ void tcp_v4_err(struct stack *st, const uint8_t *quoted, size_t len, uint8_t typ
 		return;
 	}
 	sk = container_of(c, struct sock, c);
-	if (!between(seq, sk->snd_una, sk->snd_nxt))
+	/* fastopen: a child's SYN-ACK counts; once accepted it is treated as connected. */
+	if (!between(seq, sk->fastopen_rsk ? sk->fastopen_rsk->snt_isn : sk->snd_una, sk->snd_nxt))
 		return;
 	trace_event(st, "tcp_v4_err", "icmp type %u code %u -> %s", type, code, tcp_state_name(sk->c.state));
-	if (sk->c.state == TCP_SYN_SENT || sk->c.state == TCP_SYN_RECV) {
+	if ((sk->c.state == TCP_SYN_SENT || sk->c.state == TCP_SYN_RECV) &&
+	    !(sk->fastopen_rsk && list_empty(&sk->accept_node))) {
 		sk->sk_err = err;
 		tcp_done(sk);
 		return;

@@ -134,8 +134,10 @@ static void tcp_parse_one(const struct stack *st, int kind, const uint8_t *val, 
 		break;
 	case TCPOPT_EXP:
 		/* Kind 254 is shared; Fast Open's is the one with its magic. */
-		if (opsize >= TCPOLEN_EXP_FASTOPEN_BASE && get_be16(val) == TCPOPT_FASTOPEN_MAGIC)
+		if (opsize >= TCPOLEN_EXP_FASTOPEN_BASE && get_be16(val) == TCPOPT_FASTOPEN_MAGIC) {
 			tcp_parse_fastopen_option(opsize - TCPOLEN_EXP_FASTOPEN_BASE, val + 2, syn, rx);
+			rx->fastopen_exp = rx->saw_fastopen; /* fastopen: answer in the same form */
+		}
 		break;
 	default:
 		/* SACK blocks (not yet used), MD5 and unknown kinds: skipped. */
@@ -149,6 +151,7 @@ void tcp_parse_options(const struct stack *st, const uint8_t *opt, int len, bool
 	rx->saw_tstamp = false;
 	rx->saw_fastopen = false;
 	rx->fastopen_len = 0;
+	rx->fastopen_exp = false; /* fastopen: */
 
 	while (len > 0) {
 		int kind = opt[0], opsize;
@@ -189,6 +192,9 @@ int tcp_options_size(const struct tcp_out_options *o)
 		size += TCPOLEN_WSCALE_ALIGNED;
 	if (o->num_sack_blocks)
 		size += 4 + 8 * o->num_sack_blocks;
+	if (o->fastopen_cookie) /* fastopen: */
+		size += (o->fastopen_cookie->len + (o->fastopen_cookie->exp ? TCPOLEN_EXP_FASTOPEN_BASE
+									      : TCPOLEN_FASTOPEN_BASE) + 3) & ~3;
 	return size;
 }
 
@@ -221,6 +227,24 @@ int tcp_options_write(uint8_t *p, const struct tcp_out_options *o)
 			p = put_be32(p, o->sack_blocks[i][0]);
 			p = put_be32(p, o->sack_blocks[i][1]);
 		}
+	}
+	if (o->fastopen_cookie) { /* fastopen: Linux's layout, NOP-padded when len % 4 == 2 */
+		const struct tcp_fastopen_cookie *foc = o->fastopen_cookie;
+		int len = foc->len + (foc->exp ? TCPOLEN_EXP_FASTOPEN_BASE : TCPOLEN_FASTOPEN_BASE);
+		uint8_t *q = p;
+
+		if (foc->exp) {
+			q = put_4(q, TCPOPT_EXP, (uint8_t)len, TCPOPT_FASTOPEN_MAGIC >> 8, TCPOPT_FASTOPEN_MAGIC & 0xff);
+		} else {
+			*q++ = TCPOPT_FASTOPEN;
+			*q++ = (uint8_t)len;
+		}
+		memcpy(q, foc->val, (size_t)foc->len);
+		if ((len & 3) == 2) {
+			q[foc->len] = TCPOPT_NOP;
+			q[foc->len + 1] = TCPOPT_NOP;
+		}
+		p += ((len + 3) >> 2) * 4;
 	}
 	return (int)(p - start);
 }

@@ -274,7 +274,8 @@ uint16_t tcp_current_mss(struct sock *sk)
 	int hdr, mss = sk->mss_cache;
 
 	if (sk->c.state == TCP_ESTABLISHED || sk->c.state == TCP_CLOSE_WAIT || sk->c.state == TCP_FIN_WAIT1 ||
-	    sk->c.state == TCP_CLOSING || sk->c.state == TCP_LAST_ACK) {
+	    sk->c.state == TCP_CLOSING || sk->c.state == TCP_LAST_ACK ||
+	    (sk->c.state == TCP_SYN_RECV && sk->fastopen_rsk)) { /* fastopen: */
 		tcp_established_options(sk, &o);
 		hdr = 20 + tcp_options_size(&o);
 		mss -= hdr - sk->tcp_header_len;
@@ -326,6 +327,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 	}
 	if (flags & TCPHDR_ACK)
 		tcp_event_ack_sent(sk);
+	sk->segs_out++;
 	return tcp_xmit_segment(sk->st, skb, &x);
 }
 
@@ -583,7 +585,10 @@ void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct sk_buff *skb)
 }
 
 /* Linux's tcp_make_synack + tcp_v4_send_synack for a request sock. */
-int tcp_v4_send_synack(struct request_sock *req)
+int tcp_v4_send_synack(struct request_sock *req) { return tcp_v4_send_synack_foc(req, NULL); }
+
+/* fastopen: ... with the Fast Open cookie foc when it fits (tcp_synack_options). */
+int tcp_v4_send_synack_foc(struct request_sock *req, const struct tcp_fastopen_cookie *foc)
 {
 	struct stack *st = req->st;
 	struct tcp_out_options opts = { .mss = true, .mss_val = req->mss_adv };
@@ -613,6 +618,11 @@ int tcp_v4_send_synack(struct request_sock *req)
 		req->snt_tsval_last = opts.tsval;
 	}
 	opts.sack_perm = req->sack_ok;
+	if (foc && foc->len >= 0) { /* fastopen: */
+		int need = (foc->len + (foc->exp ? 4 : 2) + 3) & ~3;
+		if (MAX_TCP_OPTION_SPACE - tcp_options_size(&opts) >= need)
+			opts.fastopen_cookie = foc;
+	}
 	return tcp_xmit_segment(st, skb, &x);
 }
 
@@ -671,6 +681,8 @@ void tcp_rearm_rto(struct sock *sk)
 {
 	uint32_t rto = sk->icsk_rto;
 
+	if (sk->fastopen_rsk) /* fastopen: the timer resends the SYN-ACK */
+		return;
 	if (!sk->packets_out) {
 		if (sk->icsk_pending && sk->icsk_pending != ICSK_TIME_PROBE0) {
 			sk->icsk_pending = 0;
@@ -754,7 +766,8 @@ static void tcp_write_xmit(struct sock *sk, int nonagle)
 	int sent = 0;
 
 	if (sk->c.state != TCP_ESTABLISHED && sk->c.state != TCP_CLOSE_WAIT && sk->c.state != TCP_FIN_WAIT1 &&
-	    sk->c.state != TCP_CLOSING && sk->c.state != TCP_LAST_ACK)
+	    sk->c.state != TCP_CLOSING && sk->c.state != TCP_LAST_ACK &&
+	    !(sk->c.state == TCP_SYN_RECV && sk->fastopen_rsk)) /* fastopen: tcp_passive_fastopen */
 		return;
 	sk->tcp_mstamp = stack_now(sk->st) / NSEC_PER_USEC;
 	tcp_slow_start_after_idle_check(sk);
@@ -784,6 +797,23 @@ static void tcp_write_xmit(struct sock *sk, int nonagle)
 }
 
 void tcp_push_pending_frames(struct sock *sk) { tcp_write_xmit(sk, tcp_nonagle(sk)); }
+
+/* A loss probe may carry one new segment past cwnd, if the peer's window
+ * takes it (Linux: tcp_write_xmit with push_one = 2). Returns 1 if sent. */
+int tcp_xmit_probe_new(struct sock *sk)
+{
+	struct sk_buff *skb;
+	uint32_t mss_now = tcp_current_mss(sk);
+
+	if (list_empty(&sk->write_queue.list))
+		return 0;
+	skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
+	if (skb->len > mss_now && tcp_fragment(sk, &sk->write_queue, skb, mss_now))
+		return 0;
+	if (!tcp_snd_wnd_test(sk, skb))
+		return 0;
+	return tcp_transmit_new(sk, skb) == -ENOBUFS ? 0 : 1;
+}
 
 /* Linux's tcp_send_fin: the FIN rides on the last unsent skb, or on a new
  * empty one; it always leaves at once (Nagle does not hold a FIN). */

@@ -90,20 +90,21 @@ bool tcp_rack_mark_lost(struct sock *sk)
 	return true;
 }
 
-/* The reordering window ran out (Linux: tcp_rack_reo_timeout). */
+/* The reordering window ran out (Linux: tcp_rack_reo_timeout): what is now
+ * lost starts recovery with one PRR step; the RTO takes over timing. */
 void tcp_rack_reo_timeout(struct sock *sk)
 {
-	uint32_t prior_lost = sk->lost_out, timeout;
+	uint32_t prior_inflight = tcp_packets_in_flight(sk);
 
-	timeout = tcp_rack_detect_loss(sk);
-	if (sk->lost_out > prior_lost) {
-		if (sk->ca_state < TCP_CA_Recovery)
+	tcp_rack_detect_loss(sk);
+	if (prior_inflight != tcp_packets_in_flight(sk)) {
+		if (sk->ca_state != TCP_CA_Recovery) {
 			tcp_enter_recovery(sk);
+			tcp_cwnd_reduction(sk, 1, false);
+		}
 		tcp_xmit_retransmit_queue(sk);
 	}
-	if (timeout)
-		inet_csk_reset_xmit_timer(sk, ICSK_TIME_REO_TIMEOUT, (timeout + TCP_TIMEOUT_MIN_US + 999) / 1000);
-	else if (!timer_pending(&sk->retransmit_timer))
+	if (sk->icsk_pending != ICSK_TIME_RETRANS)
 		tcp_rearm_rto(sk);
 }
 
@@ -126,6 +127,8 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
 	uint64_t timeout_us;
 	int64_t rto_delta_us;
 
+	if (sk->fastopen_rsk) /* fastopen: no probe before the third ACK */
+		return false;
 	if ((early != 3 && early != 4) || !sk->packets_out || !sk->rx_opt.sack_ok ||
 	    (sk->ca_state != TCP_CA_Open && sk->ca_state != TCP_CA_CWR))
 		return false;
@@ -135,25 +138,21 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
 	} else {
 		timeout_us = TCP_TIMEOUT_INIT_MS * 1000;
 	}
-	rto_delta_us = advancing_rto ? TCP_RTO_MIN_MS * 1000 : tcp_rto_delta_us(sk);
+	rto_delta_us = advancing_rto ? (int64_t)sk->icsk_rto * 1000 : tcp_rto_delta_us(sk);
 	if (rto_delta_us > 0 && (uint64_t)rto_delta_us < timeout_us)
 		timeout_us = (uint64_t)rto_delta_us;
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_LOSS_PROBE, (uint32_t)((timeout_us + 999) / 1000));
 	return true;
 }
 
-/* Linux's tcp_send_loss_probe: new data if the window allows, otherwise
- * the last segment again. */
+/* Linux's tcp_send_loss_probe: one new segment if the peer's window allows
+ * (forced past cwnd), otherwise the last segment again. */
 void tcp_send_loss_probe(struct sock *sk)
 {
-	uint32_t prior_out = sk->packets_out;
 	struct sk_buff *last;
 
-	if (!list_empty(&sk->write_queue.list)) {
-		tcp_push_pending_frames(sk);
-		if (sk->packets_out > prior_out)
-			goto probe_sent;
-	}
+	if (tcp_xmit_probe_new(sk))
+		goto probe_sent;
 	if (list_empty(&sk->rtx_queue.list) || sk->tlp_high_seq)
 		goto rearm;
 	last = list_entry(sk->rtx_queue.list.prev, struct sk_buff, list);
@@ -164,8 +163,13 @@ probe_sent:
 	sk->tlp_high_seq = sk->snd_nxt;
 	MIB_INC(sk->st, TcpExtTCPLossProbes);
 	trace_event(sk->st, "tcp_send_loss_probe", "snd_nxt %u", sk->snd_nxt);
-rearm:
+	/* The RTO restarts from now. */
 	sk->icsk_pending = 0;
+	tcp_rearm_rto(sk);
+	return;
+rearm:
+	/* No probe: the RTO still counts from the oldest segment. */
+	sk->icsk_pending = ICSK_TIME_LOSS_PROBE;
 	tcp_rearm_rto(sk);
 }
 

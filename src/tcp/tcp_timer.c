@@ -170,6 +170,10 @@ void tcp_retransmit_timer_fire(struct sock *sk)
 {
 	struct stack *st = sk->st;
 
+	if (sk->fastopen_rsk) { /* fastopen: only the SYN-ACK until the third ACK */
+		tcp_fastopen_synack_timer(sk);
+		return;
+	}
 	if (list_empty(&sk->rtx_queue.list))
 		return;
 	sk->tlp_high_seq = 0;

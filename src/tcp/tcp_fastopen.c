@@ -1,0 +1,404 @@
+/*
+ * TCP Fast Open, the server side (Linux: net/ipv4/tcp_fastopen.c, the
+ * fastopen parts of request_sock.c, tcp_minisocks.c's tcp_check_req with
+ * fastopen = true, tcp_input.c's tcp_rcv_synrecv_state_fastopen and
+ * tcp_timer.c's tcp_fastopen_synack_timer). Spec section 5.2.
+ *
+ * A SYN with a valid cookie (or any SYN with data when the sysctl waives
+ * the cookie, 0x200) creates the child at once: it is in SYN_RECV, holds
+ * the SYN's data, and sits in the accept queue before the third ACK. Its
+ * request stays attached (sk->fastopen_rsk) until the third ACK; meanwhile
+ * the child's own retransmit timer resends the SYN-ACK.
+ *
+ * The listener counts the requests of such children (fastopenq.qlen)
+ * against max_qlen (TCP_FASTOPEN, or the backlog with 0x400). A request
+ * whose handshake a RST ended after the child was accepted stays counted
+ * for 60 s on the RST list, a defence against spoofed TFO floods.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/siphash.h"
+#include "core/stack.h"
+#include "core/trace.h"
+#include "net/proto.h"
+#include "tcp/tcp.h"
+
+bool tcp_paws_reject(const struct tcp_options_received *rx, bool rst, uint64_t now_sec);
+bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint64_t *last);
+
+#define TCP_FASTOPEN_RST_HOLD_NS (60ULL * NSEC_PER_SEC)
+
+static const struct tcphdr *th_of(const struct sk_buff *skb)
+{
+	return (const struct tcphdr *)skb_transport_header(skb);
+}
+static uint32_t th_len(const struct sk_buff *skb) { return (uint32_t)(th_of(skb)->doff_res >> 4) * 4; }
+
+/* ------------------------------------------------------------ the queue */
+
+static void fastopenq_init(struct sock *sk)
+{
+	if (!sk->fastopenq.active.next) {
+		INIT_LIST_HEAD(&sk->fastopenq.active);
+		INIT_LIST_HEAD(&sk->fastopenq.rst);
+	}
+}
+
+void fastopen_queue_tune(struct sock *sk, int backlog)
+{
+	unsigned int somaxconn = (unsigned int)sk->st->sysctl.somaxconn;
+
+	fastopenq_init(sk);
+	sk->fastopenq.max_qlen = (unsigned int)backlog < somaxconn ? (unsigned int)backlog : somaxconn;
+}
+
+/* Linux's inet_listen: TFO without the socket option (0x400 with 0x2). */
+void tcp_fastopen_listen(struct sock *sk, int backlog)
+{
+	long tfo = sk->st->sysctl.tcp_fastopen;
+
+	if ((tfo & TFO_SERVER_WO_SOCKOPT1) && (tfo & TFO_SERVER_ENABLE) && !sk->fastopenq.max_qlen)
+		fastopen_queue_tune(sk, backlog);
+}
+
+/* Linux's tcp_fastopen_queue_check: room for one more TFO child? When full,
+ * only the oldest RST-list entry whose hold has expired makes room. */
+static bool tcp_fastopen_queue_check(struct sock *sk)
+{
+	struct request_sock *req1;
+
+	if (sk->fastopenq.max_qlen == 0)
+		return false;
+	if (sk->fastopenq.qlen >= sk->fastopenq.max_qlen) {
+		req1 = list_empty(&sk->fastopenq.rst) ? NULL
+						      : list_first_entry(&sk->fastopenq.rst, struct request_sock,
+									 listener_node);
+		if (!req1 || req1->tfo_rst_expires > stack_now(sk->st)) {
+			MIB_INC(sk->st, TcpExtTCPFastOpenListenOverflow);
+			return false;
+		}
+		list_del_init(&req1->listener_node);
+		sk->fastopenq.qlen--;
+		reqsk_free(req1);
+	}
+	return true;
+}
+
+/* Linux's reqsk_fastopen_remove: the child's handshake is over (third ACK,
+ * RST or the child's end). After a RST on an accepted child the request is
+ * held on the RST list for 60 s, still counted in qlen. */
+void reqsk_fastopen_remove(struct sock *sk, struct request_sock *req, bool reset)
+{
+	struct sock *lsk = req->listener;
+	bool accepted = list_empty(&sk->accept_node);
+
+	sk->fastopen_rsk = NULL;
+	req->tfo_child = NULL;
+	req->tfo_listener = false;
+	if (!lsk) { /* the listener went first */
+		reqsk_free(req);
+		return;
+	}
+	list_del_init(&req->listener_node);
+	lsk->fastopenq.qlen--;
+	if (!accepted || !reset || lsk->c.state != TCP_LISTEN) {
+		reqsk_free(req);
+		return;
+	}
+	req->tfo_rst_expires = stack_now(sk->st) + TCP_FASTOPEN_RST_HOLD_NS;
+	list_add_tail(&req->listener_node, &lsk->fastopenq.rst);
+	lsk->fastopenq.qlen++;
+}
+
+void tcp_fastopen_sk_free(struct sock *sk)
+{
+	struct request_sock *req, *n;
+
+	if (sk->fastopen_rsk)
+		reqsk_fastopen_remove(sk, sk->fastopen_rsk, false);
+	if (!sk->fastopenq.active.next)
+		return;
+	/* A listener: children in their handshake keep their requests. */
+	list_for_each_entry_safe(req, n, &sk->fastopenq.active, listener_node) {
+		list_del_init(&req->listener_node);
+		req->listener = NULL;
+	}
+	list_for_each_entry_safe(req, n, &sk->fastopenq.rst, listener_node) {
+		list_del_init(&req->listener_node);
+		reqsk_free(req);
+	}
+	sk->fastopenq.qlen = 0;
+}
+
+/* ------------------------------------------------------------ cookies */
+
+/* Linux's __tcp_fastopen_cookie_gen_cipher: SipHash over saddr||daddr of
+ * the SYN's IP header, stored little-endian. */
+static void tcp_fastopen_cookie_gen_cipher(const struct sk_buff *syn, const siphash_key_t *key,
+					   struct tcp_fastopen_cookie *foc)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb_network_header(syn);
+	uint8_t addrs[8];
+	uint64_t h;
+
+	memcpy(addrs, &iph->saddr, 4);
+	memcpy(addrs + 4, &iph->daddr, 4);
+	h = siphash(addrs, sizeof(addrs), key);
+	for (int i = 0; i < 8; i++)
+		foc->val[i] = (uint8_t)(h >> (8 * i));
+	foc->len = TCP_FASTOPEN_COOKIE_SIZE;
+}
+
+static bool tcp_fastopen_cookie_match(const struct tcp_fastopen_cookie *foc,
+				      const struct tcp_fastopen_cookie *orig)
+{
+	return orig->len == TCP_FASTOPEN_COOKIE_SIZE && orig->len == foc->len &&
+	       !memcmp(foc->val, orig->val, (size_t)foc->len);
+}
+
+/* ------------------------------------------------------------ the child */
+
+/* Linux's tcp_fastopen_add_skb: the SYN's data (and FIN) on the child. */
+static void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint8_t flags = cb->tcp_flags;
+	struct sk_buff *data;
+
+	if (cb->end_seq == sk->rcv_nxt)
+		return;
+	data = skb_clone(skb);
+	if (!data)
+		return;
+	sk->segs_in = 1;
+	if (skb->len > th_len(skb))
+		sk->data_segs_in++;
+	skb_pull(data, th_len(skb));
+	TCP_SKB_CB(data)->seq = cb->seq + 1;
+	TCP_SKB_CB(data)->end_seq = TCP_SKB_CB(data)->seq + data->len;
+	TCP_SKB_CB(data)->tcp_flags = flags & (uint8_t)~TCPHDR_SYN;
+	sk->rcv_nxt = cb->end_seq;
+	sk->bytes_received = data->len;
+	if (data->len)
+		skb_queue_tail(&sk->receive_queue, data);
+	else
+		kfree_skb(data);
+	if (flags & TCPHDR_FIN)
+		tcp_fin(sk);
+}
+
+/* Linux's tcp_fastopen_create_child. */
+static struct sock *tcp_fastopen_create_child(struct sock *sk, struct sk_buff *skb, struct request_sock *req)
+{
+	struct sock *child = tcp_create_openreq_child(req, skb);
+
+	if (!child)
+		return NULL;
+	sk->fastopenq.qlen++;
+	child->fastopen_rsk = req;
+	req->tfo_listener = true;
+	req->tfo_child = child;
+	list_add_tail(&req->listener_node, &sk->fastopenq.active);
+	/* RFC 7323: the window of a SYN is never scaled. */
+	child->snd_wnd = ntohs(th_of(skb)->window);
+	child->max_window = child->snd_wnd;
+	/* The child's retransmit timer resends the SYN-ACK; req is not hashed. */
+	req->timeout_ms = TCP_TIMEOUT_INIT_MS;
+	inet_csk_reset_xmit_timer(child, ICSK_TIME_RETRANS, (uint32_t)req->timeout_ms);
+	tcp_init_transfer(child);
+	child->rcv_nxt = TCP_SKB_CB(skb)->seq + 1;
+	tcp_fastopen_add_skb(child, skb);
+	req->rcv_nxt = child->rcv_nxt;
+	child->rcv_wup = child->rcv_nxt;
+	return child;
+}
+
+/* Linux's tcp_try_fastopen. */
+struct sock *tcp_try_fastopen(struct sock *sk, struct sk_buff *skb, struct request_sock *req,
+			      struct tcp_fastopen_cookie *foc)
+{
+	struct stack *st = sk->st;
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool syn_data = cb->end_seq != cb->seq + 1;
+	long tfo = st->sysctl.tcp_fastopen;
+	struct tcp_fastopen_cookie valid_foc = { .len = -1 };
+	struct sock *child;
+	bool valid = false;
+
+	if (foc->len == 0) /* the client asks for a cookie */
+		MIB_INC(st, TcpExtTCPFastOpenCookieReqd);
+	if (!((tfo & TFO_SERVER_ENABLE) && (syn_data || foc->len >= 0) && tcp_fastopen_queue_check(sk))) {
+		foc->len = -1;
+		return NULL;
+	}
+	if (tfo & TFO_SERVER_COOKIE_NOT_REQD)
+		goto fastopen;
+	if (foc->len == 0) {
+		tcp_fastopen_cookie_gen_cipher(skb, &st->secrets.fastopen_key, &valid_foc);
+	} else if (foc->len > 0) {
+		tcp_fastopen_cookie_gen_cipher(skb, &st->secrets.fastopen_key, &valid_foc);
+		valid = tcp_fastopen_cookie_match(&valid_foc, foc);
+		if (!valid) {
+			MIB_INC(st, TcpExtTCPFastOpenPassiveFail);
+		} else {
+			/* A valid cookie creates the child, data or not. */
+fastopen:
+			child = tcp_fastopen_create_child(sk, skb, req);
+			if (child) {
+				foc->len = -1;
+				MIB_INC(st, TcpExtTCPFastOpenPassive);
+				trace_event(st, "tcp_fastopen", "child %u -> %u, %u bytes in the SYN", child->c.lport,
+					    child->c.rport, child->rcv_nxt - (cb->seq + 1));
+				return child;
+			}
+			MIB_INC(st, TcpExtTCPFastOpenPassiveFail);
+		}
+	}
+	valid_foc.exp = foc->exp;
+	*foc = valid_foc;
+	return NULL;
+}
+
+/* The tail of tcp_conn_request for a Fast Open child: the SYN-ACK (which
+ * acknowledges the data) and the accept queue (inet_csk_reqsk_queue_add). */
+void tcp_fastopen_child_synack(struct sock *listener, struct request_sock *req, struct sock *child,
+			       const struct tcp_fastopen_cookie *foc)
+{
+	tcp_v4_send_synack_foc(req, foc);
+	list_add_tail(&child->accept_node, &listener->accept_queue);
+	listener->ack_backlog++;
+	sk_state_change(listener);
+}
+
+/* Linux's tcp_rtx_synack for a Fast Open child. */
+static int tcp_fastopen_rtx_synack(struct sock *sk, struct request_sock *req)
+{
+	int err = tcp_v4_send_synack(req);
+
+	if (err)
+		return err;
+	MIB_INC(sk->st, TcpRetransSegs);
+	MIB_INC(sk->st, TcpExtTCPSynRetrans);
+	sk->total_retrans++;
+	req->num_retrans++;
+	trace_event(sk->st, "tcp_retransmit_synack", "%u -> %u num_retrans %u", req->c.lport, req->c.rport,
+		    req->num_retrans);
+	return 0;
+}
+
+/* Linux's tcp_fastopen_synack_timer: one more try than a request gets. */
+void tcp_fastopen_synack_timer(struct sock *sk)
+{
+	struct stack *st = sk->st;
+	struct request_sock *req = sk->fastopen_rsk;
+	unsigned int max_retries = sk->icsk_syn_retries ? sk->icsk_syn_retries
+							: (unsigned int)st->sysctl.tcp_synack_retries + 1;
+	uint64_t tmo;
+
+	MIB_INC(st, TcpExtTCPTimeouts);
+	if (req->num_timeout >= max_retries) {
+		/* Linux's tcp_write_err. */
+		sk->sk_err = sk->sk_err_soft ? sk->sk_err_soft : ETIMEDOUT;
+		skb_queue_purge(&sk->write_queue);
+		MIB_INC(st, TcpExtTCPAbortOnTimeout);
+		tcp_done(sk);
+		return;
+	}
+	if (sk->icsk_retransmits == 1)
+		tcp_enter_loss(sk);
+	/* Errors are ignored: an accepted child should not give up easily. */
+	tcp_fastopen_rtx_synack(sk, req);
+	req->num_timeout++;
+	sk->icsk_retransmits++;
+	if (!sk->retrans_stamp)
+		sk->retrans_stamp = stack_jiffies(st);
+	tmo = req->timeout_ms << req->num_timeout;
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, (uint32_t)(tmo < TCP_RTO_MAX_MS ? tmo : TCP_RTO_MAX_MS));
+}
+
+/* Linux's tcp_rcv_synrecv_state_fastopen. */
+void tcp_rcv_synrecv_state_fastopen(struct sock *sk)
+{
+	/* Still in the SYN-ACK's loss state: leave it (the cwnd part of
+	 * Linux's tcp_try_undo_recovery is not done here). */
+	if (sk->ca_state == TCP_CA_Loss && !sk->packets_out)
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	sk->icsk_retransmits = 0;
+	reqsk_fastopen_remove(sk, sk->fastopen_rsk, false);
+	tcp_rearm_rto(sk);
+}
+
+/* ------------------------------------------------- the third ACK (check_req) */
+
+static uint64_t reqsk_timeout_ms(const struct request_sock *req)
+{
+	uint64_t t = req->timeout_ms << req->num_timeout;
+
+	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
+}
+
+static bool in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win)
+{
+	if (seq == s_win)
+		return true;
+	if (after(end_seq, s_win) && before(seq, e_win))
+		return true;
+	return seq == e_win && seq == end_seq;
+}
+
+/* Linux's tcp_check_req(fastopen = true) on the child sk: no ACK number
+ * check (tcp_ack does it), no TSecr check; a RST in window ends it. */
+bool tcp_fastopen_check_req(struct sock *sk, struct sk_buff *skb)
+{
+	struct stack *st = sk->st;
+	struct request_sock *req = sk->fastopen_rsk;
+	const struct tcphdr *th = th_of(skb);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint8_t flg = cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN | TCPHDR_ACK);
+	int optlen = (int)th_len(skb) - (int)sizeof(*th);
+	struct tcp_options_received opt = { 0 };
+	uint32_t win = min_t(uint32_t, req->rsk_rcv_wnd, 65535);
+	bool paws_reject = false;
+
+	if (optlen > 0) {
+		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, false, false, &opt);
+		if (opt.saw_tstamp) {
+			opt.ts_recent = req->ts_recent;
+			opt.ts_recent_stamp = stack_now(st) / NSEC_PER_SEC - reqsk_timeout_ms(req) / 1000;
+			paws_reject = tcp_paws_reject(&opt, th->flags & TCPHDR_RST, stack_now(st) / NSEC_PER_SEC);
+		}
+	}
+	if (cb->seq == req->rcv_isn && flg == TCPHDR_SYN && !paws_reject) {
+		/* A retransmitted SYN: our SYN-ACK was lost. Its data is dropped. */
+		if (!tcp_oow_rate_limited_at(st, MIB_TcpExtTCPACKSkippedSynRecv, &req->last_oow_ack_time))
+			tcp_fastopen_rtx_synack(sk, req);
+		return false;
+	}
+	if (paws_reject || !in_window(cb->seq, cb->end_seq, req->rcv_nxt, req->rcv_nxt + win)) {
+		bool data = cb->seq != cb->end_seq && !(flg & TCPHDR_SYN);
+		if (!(flg & TCPHDR_RST) &&
+		    (data || !tcp_oow_rate_limited_at(st, MIB_TcpExtTCPACKSkippedSynRecv, &req->last_oow_ack_time)))
+			tcp_v4_send_ack(st, skb, sk->snd_nxt, req->rcv_nxt, win >> req->rcv_wscale,
+					stack_jiffies(st) + req->ts_off, req->ts_recent, req->tstamp_ok, req->tos);
+		if (paws_reject)
+			MIB_INC(st, TcpExtPAWSEstab);
+		return false;
+	}
+	if (opt.saw_tstamp && !after(cb->seq, req->rcv_nxt))
+		req->ts_recent = opt.rcv_tsval;
+	if (cb->seq == req->rcv_isn)
+		flg &= (uint8_t)~TCPHDR_SYN;
+	if (flg & (TCPHDR_RST | TCPHDR_SYN)) {
+		MIB_INC(st, TcpAttemptFails);
+		if (!(flg & TCPHDR_RST)) {
+			tcp_v4_send_reset(st, skb, "tcp_check_req: invalid SYN");
+		} else {
+			reqsk_fastopen_remove(sk, req, true);
+			tcp_reset(sk);
+		}
+		return false;
+	}
+	return (flg & TCPHDR_ACK) != 0;
+}
