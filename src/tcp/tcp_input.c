@@ -619,13 +619,17 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-	if (cb->sacked & (TCPCB_LOST | TCPCB_SACKED_ACKED))
+	if (cb->sacked & TCPCB_SACKED_ACKED)
 		return;
-	if (cb->sacked & TCPCB_SACKED_RETRANS) {
-		/* A retransmission that was itself lost. */
-		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
-		sk->retrans_out--;
-		MIB_INC(sk->st, TcpExtTCPLostRetransmit);
+	if (cb->sacked & TCPCB_LOST) {
+		/* A retransmission lost again: it may go once more (Linux:
+		 * tcp_mark_skb_lost accounting TCPLostRetransmit). */
+		if (cb->sacked & TCPCB_SACKED_RETRANS) {
+			cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+			sk->retrans_out--;
+			MIB_INC(sk->st, TcpExtTCPLostRetransmit);
+		}
+		return;
 	}
 	cb->sacked |= TCPCB_LOST;
 	sk->lost_out++;
