@@ -17,44 +17,22 @@ tmp=""
 synack_pid=""
 failures=0
 
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
+# setup_namespace, wait_for_output.
+. "$(dirname "$0")/lib/common.bash"
 
-# A missing prerequisite: skip, or fail when interop is required.
-missing() {
-	if [ "${SYNACK_REQUIRE_INTEROP:-0}" = 1 ]; then
-		echo "FAIL: $* (SYNACK_REQUIRE_INTEROP=1)"
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 77
+# Called by cleanup (common.bash) from the EXIT trap.
+# shellcheck disable=SC2317
+stop_background() {
+	stop_pid "$synack_pid"
 }
-
-# shellcheck disable=SC2317 # called through the EXIT trap
-cleanup() {
-	if [ -n "$synack_pid" ] && kill -0 "$synack_pid" 2>/dev/null; then
-		kill -TERM "$synack_pid" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$synack_pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -KILL "$synack_pid" 2>/dev/null
-		wait "$synack_pid" 2>/dev/null
-	fi
-	ip netns del "$NS" 2>/dev/null
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
 
 check_prerequisites() {
-	[ -n "$SYNACK" ] && [ -x "$SYNACK" ] || { echo "FAIL: usage: $0 /path/to/synack"; exit 1; }
-	[ "$(id -u)" = 0 ] || missing "needs root"
-	[ -c /dev/net/tun ] || missing "no /dev/net/tun"
-	command -v ip >/dev/null || missing "no ip command (iproute2)"
+	check_common_prerequisites
 	command -v ping >/dev/null || missing "no ping command"
 }
 
+# Overrides common.bash's setup_namespace: no MTU set, IPv6 left on.
 setup_namespace() {
 	ip netns add "$NS" 2>/dev/null || missing "cannot create a network namespace"
 	ip -n "$NS" link set lo up &&

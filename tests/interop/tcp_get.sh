@@ -31,64 +31,22 @@ get_rc=0
 want_sha=""
 failures=0
 
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
+# setup_namespace, wait_for_output.
+. "$(dirname "$0")/lib/common.bash"
 
-# A missing prerequisite: skip, or fail when interop is required.
-missing() {
-	if [ "${SYNACK_REQUIRE_INTEROP:-0}" = 1 ]; then
-		echo "FAIL: $* (SYNACK_REQUIRE_INTEROP=1)"
-		exit 1
-	fi
-	echo "SKIP: $*"
-	exit 77
-}
-
-# Stop a background process we started: TERM, then KILL after 2 s.
-# shellcheck disable=SC2317 # also called through the EXIT trap
-stop_pid() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-}
-
-# shellcheck disable=SC2317 # called through the EXIT trap
-cleanup() {
+# Called by cleanup (common.bash) from the EXIT trap.
+# shellcheck disable=SC2317
+stop_background() {
 	stop_pid "$aux_pid"
 	stop_pid "$server_pid"
-	ip netns del "$NS" 2>/dev/null
-	[ -n "$tmp" ] && rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
 
 check_prerequisites() {
-	[ -n "$SYNACK" ] && [ -x "$SYNACK" ] || { echo "FAIL: usage: $0 /path/to/synack"; exit 1; }
-	[ "$(id -u)" = 0 ] || missing "needs root"
-	[ -c /dev/net/tun ] || missing "no /dev/net/tun"
-	command -v ip >/dev/null || missing "no ip command (iproute2)"
+	check_common_prerequisites
 	command -v ss >/dev/null || missing "no ss command (iproute2)"
 	command -v python3 >/dev/null || missing "no python3 (the Linux HTTP server)"
 }
-
-setup_namespace() {
-	ip netns add "$NS" 2>/dev/null || missing "cannot create a network namespace"
-	ip -n "$NS" link set lo up &&
-		ip netns exec "$NS" ip tuntap add dev "$TAP" mode tap &&
-		ip -n "$NS" addr add "$LINUX_ADDR/24" dev "$TAP" &&
-		ip -n "$NS" link set "$TAP" mtu 1500 up ||
-		missing "cannot create TAP device $TAP in namespace $NS"
-	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null || true
-}
-
 
 # The kernel's count of retransmitted TCP segments in the namespace.
 linux_retrans() {

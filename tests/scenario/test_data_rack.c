@@ -9,67 +9,13 @@
  * timer adds TCP_TIMEOUT_MIN (2 ms). The loss probe timeout is
  * 2 * srtt + 2 ms, or 2 * srtt + TCP_RTO_MIN (200 ms) with one segment in
  * flight, never beyond the RTO of the oldest segment. */
-#include <string.h>
-#include "../test.h"
-#include "harness.h"
+#include "data_helpers.h"
 
-#define SEG 1448u
-#define PEER_WIN (SC_PEER_WIN >> SC_PEER_WS)
 #define CA_OPEN 0
 #define CA_DISORDER 1
 #define CA_RECOVERY 3
 #define CA_LOSS 4
 #define INFINITE_SSTHRESH 0x7fffffffu
-
-static uint8_t payload[1 << 16];
-
-static void fill_payload(void)
-{
-	for (size_t i = 0; i < sizeof(payload); i++)
-		payload[i] = (uint8_t)(i * 29 + 5);
-}
-
-static struct synack_tcp_info tcp_info(struct sc *sc, int fd)
-{
-	struct synack_tcp_info ti;
-	unsigned int len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	CHECK_EQ(synack_getsockopt(sc->st, fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
-	return ti;
-}
-
-#define B4(x) (uint8_t)((x) >> 24), (uint8_t)((x) >> 16), (uint8_t)((x) >> 8), (uint8_t)(x)
-
-/* A pure ACK from the peer (ack at offset ackoff from iss + 1), with up to
- * three SACK blocks given as offsets [start, end) from iss + 1. */
-static void peer_ack_sack(struct sc *sc, struct sc_conn *c, uint32_t ackoff, uint32_t ecr, int nblocks,
-			  const uint32_t (*blocks)[2])
-{
-	struct sc_seg s = sc_seg_for(c, F_ACK, c->irs + 1, c->iss + 1 + ackoff);
-
-	s.win = PEER_WIN;
-	sc_seg_ts(&s, c->peer_ts++, ecr);
-	if (nblocks) {
-		uint8_t *o = s.opt + s.optlen;
-		o[0] = 1;
-		o[1] = 1;
-		o[2] = 5;
-		o[3] = (uint8_t)(2 + 8 * nblocks);
-		for (int i = 0; i < nblocks; i++) {
-			uint32_t a = c->iss + 1 + blocks[i][0], b = c->iss + 1 + blocks[i][1];
-			const uint8_t v[8] = { B4(a), B4(b) };
-			memcpy(o + 4 + 8 * i, v, 8);
-		}
-		s.optlen += 4 + 8 * (size_t)nblocks;
-	}
-	sc_inject(sc, &s);
-}
-
-static void peer_ack(struct sc *sc, struct sc_conn *c, uint32_t ackoff, uint32_t ecr)
-{
-	peer_ack_sack(sc, c, ackoff, ecr, 0, NULL);
-}
 
 static void peer_sack1(struct sc *sc, struct sc_conn *c, uint32_t ackoff, uint32_t ecr, uint32_t a, uint32_t b)
 {
@@ -77,16 +23,6 @@ static void peer_sack1(struct sc *sc, struct sc_conn *c, uint32_t ackoff, uint32
 
 	peer_ack_sack(sc, c, ackoff, ecr, 1, blk);
 }
-
-static void app_send(struct sc *sc, struct sc_conn *c, uint32_t off, uint32_t len)
-{
-	CHECK_EQ(synack_send(sc->st, c->fd, payload + off, len, 0), len);
-	sc_run(sc);
-}
-
-#define EXPECT_DATA(sc, c, off, n, ...)                                                                     \
-	EXPECT((sc), .seq = V((c)->iss + 1 + (off)), .ack = V((c)->irs + 1), .len = V(n), .data = payload + (off), \
-	       ##__VA_ARGS__)
 
 static bool established_rtt(struct sc *sc, struct sc_conn *c, uint64_t rtt)
 {
