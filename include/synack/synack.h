@@ -164,6 +164,28 @@ SYNACK_API int synack_run_virtual(struct synack_clock *clk, struct stack *const 
  * -ENOENT for an unknown name, -EINVAL for a value out of range. */
 SYNACK_API int synack_sysctl_set(struct stack *st, const char *name, long value);
 SYNACK_API int synack_sysctl_get(const struct stack *st, const char *name, long *value);
+/* The same by text, as `sysctl -w name=value` takes it: numbers for the
+ * numeric sysctls, and net.ipv4.tcp_fastopen_key in Linux's form (one or two
+ * keys "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx", primary then backup, comma
+ * separated). get writes the text (NUL-terminated) into buf: its length, or
+ * -ENOSPC when cap is too small. */
+SYNACK_API int synack_sysctl_set_str(struct stack *st, const char *name, const char *value);
+SYNACK_API int synack_sysctl_get_str(const struct stack *st, const char *name, char *buf, size_t cap);
+
+/* The Fast Open client's per-destination cache (Linux keeps it in
+ * tcp_metrics): what lets a later connection send data in its SYN. A
+ * program may save it and load it into a new stack. */
+struct synack_tfo_cookie {
+	struct in_addr daddr;
+	uint16_t mss;               /* the peer's MSS, 0 if unknown */
+	uint8_t len;                /* cookie bytes: 0 (none) or 4..16, even */
+	bool exp;                   /* learnt in the experimental option (254) */
+	uint8_t cookie[16];
+};
+/* 0, or -ENOENT when nothing is cached for daddr. */
+SYNACK_API int synack_tfo_cache_get(struct stack *st, struct in_addr daddr, struct synack_tfo_cookie *out);
+/* -EINVAL for a bad length or address. */
+SYNACK_API int synack_tfo_cache_set(struct stack *st, const struct synack_tfo_cookie *c);
 
 /* ------------------------------------------------------------------- ICMP */
 
@@ -193,6 +215,11 @@ SYNACK_API void synack_ping_set_handler(struct stack *st, synack_echo_fn fn, voi
  * SO_LINGER, SO_KEEPALIVE, SO_RCVLOWAT, TCP_CORK, TCP_KEEPIDLE,
  * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_LINGER2, TCP_CONGESTION (a string:
  * "cubic", "reno") and TCP_INFO (struct synack_tcp_info below).
+ * TCP Fast Open: TCP_FASTOPEN (a listener's queue length), TCP_FASTOPEN_KEY
+ * (16 bytes, or 32 with a backup key), TCP_FASTOPEN_CONNECT (connect()
+ * returns 0 at once when a cookie is cached; the first send carries the SYN
+ * and as much data as fits), TCP_FASTOPEN_NO_COOKIE, and MSG_FASTOPEN with
+ * synack_sendto (connect and send in the SYN).
  */
 struct sockaddr_in;
 
@@ -226,6 +253,15 @@ SYNACK_API long synack_send(struct stack *st, int fd, const void *buf, size_t le
  * after an abort, -ENOTCONN before the connection is up. flags: MSG_PEEK,
  * MSG_DONTWAIT. SO_RCVLOWAT sets how much makes the socket readable. */
 SYNACK_API long synack_recv(struct stack *st, int fd, void *buf, size_t len, int flags);
+/* MSG_FASTOPEN: connect to addr and send in the SYN what fits when a cookie
+ * for addr is cached: bytes sent, or -EINPROGRESS when none went in the SYN
+ * (the SYN then asks for a cookie; send again once connected). Without
+ * MSG_FASTOPEN, addr is ignored on a connected socket, as Linux's TCP does. */
+#ifndef MSG_FASTOPEN
+#define MSG_FASTOPEN 0x20000000
+#endif
+SYNACK_API long synack_sendto(struct stack *st, int fd, const void *buf, size_t len, int flags,
+			      const struct sockaddr_in *addr);
 struct iovec;
 SYNACK_API long synack_sendv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);
 SYNACK_API long synack_recvv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);

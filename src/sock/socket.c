@@ -32,6 +32,9 @@
 #define TCP_CONGESTION 13
 #define TCP_USER_TIMEOUT 18
 #define TCP_FASTOPEN 23 /* fastopen: */
+#define TCP_FASTOPEN_CONNECT 30
+#define TCP_FASTOPEN_KEY 33
+#define TCP_FASTOPEN_NO_COOKIE 34
 /* <poll.h> shows it only under _GNU_SOURCE. */
 #ifndef POLLRDHUP
 #define POLLRDHUP 0x2000
@@ -392,7 +395,8 @@ static int sock_error(struct sock *sk)
 	return -err;
 }
 
-/* A fresh connect from SS_UNCONNECTED: -EINPROGRESS or an error. */
+/* A fresh connect from SS_UNCONNECTED: -EINPROGRESS, 0 when Fast Open
+ * defers the SYN to the first write, or an error. */
 static int inet_stream_connect_start(struct sock *sk, const struct sockaddr_in *addr)
 {
 	int err;
@@ -405,28 +409,29 @@ static int inet_stream_connect_start(struct sock *sk, const struct sockaddr_in *
 	if (err < 0)
 		return err;
 	sk->sock_state = SS_CONNECTING;
-	return -EINPROGRESS;
+	return sk->defer_connect ? 0 : -EINPROGRESS;
 }
 
-/* __inet_stream_connect for a non-blocking socket. */
-int synack_connect(struct stack *st, int fd, const struct sockaddr_in *addr)
+/* __inet_stream_connect for a socket that never blocks; is_sendmsg when a
+ * Fast Open send connects (Linux passes the same flag). */
+static int inet_stream_connect(struct sock *sk, const struct sockaddr_in *addr, bool is_sendmsg)
 {
-	struct sock *sk = sockfd_lookup(st, fd);
 	int err;
 
-	if (!sk)
-		return -EBADF;
-	if (!addr)
-		return -EINVAL;
-	if (addr->sin_family == AF_UNSPEC)
+	if (addr && addr->sin_family == AF_UNSPEC)
 		return inet_disconnect(sk);
 	switch (sk->sock_state) {
 	case SS_CONNECTED:
 		return -EISCONN;
 	case SS_CONNECTING:
-		err = -EALREADY;
+		if (sk->defer_connect) /* fastopen: */
+			err = is_sendmsg ? -EINPROGRESS : -EISCONN;
+		else
+			err = -EALREADY;
 		break;
 	case SS_UNCONNECTED:
+		if (!addr)
+			return -EINVAL;
 		err = inet_stream_connect_start(sk, addr);
 		if (err != -EINPROGRESS)
 			return err;
@@ -444,6 +449,48 @@ int synack_connect(struct stack *st, int fd, const struct sockaddr_in *addr)
 	}
 	sk->sock_state = SS_CONNECTED;
 	return 0;
+}
+
+int synack_connect(struct stack *st, int fd, const struct sockaddr_in *addr)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+
+	if (!sk)
+		return -EBADF;
+	if (!addr)
+		return -EINVAL;
+	return inet_stream_connect(sk, addr, false);
+}
+
+/* Linux's tcp_sendmsg_fastopen: connect, with what fits of the data in the
+ * SYN when a cookie is cached (tcp_send_syn_data). */
+int tcp_sendmsg_fastopen(struct sock *sk, const struct iovec *iov, int iovcnt, size_t size,
+			 const struct sockaddr_in *addr, uint32_t *copied)
+{
+	struct tcp_fastopen_request *fo = &sk->fastopen_req;
+	int err;
+
+	if (!(sk->st->sysctl.tcp_fastopen & TFO_CLIENT_ENABLE) || (addr && addr->sin_family == AF_UNSPEC))
+		return -EOPNOTSUPP;
+	if (fo->active)
+		return -EALREADY; /* another Fast Open is under way */
+	memset(fo, 0, sizeof(*fo));
+	fo->active = true; /* cookie len 0: ask for one unless one is cached */
+	fo->iov = iov;
+	fo->iovcnt = iovcnt;
+	fo->size = size;
+	if (sk->defer_connect) {
+		err = tcp_connect(sk);
+		if (err) {
+			tcp_set_state(sk, TCP_CLOSE);
+			sk->c.rport = 0;
+		}
+	}
+	err = inet_stream_connect(sk, addr, true);
+	*copied = fo->copied;
+	memset(fo, 0, sizeof(*fo));
+	sk->defer_connect = false;
+	return err;
 }
 
 int synack_close(struct stack *st, int fd)
@@ -547,13 +594,24 @@ static long sock_iov_call(struct sock *sk, const struct iovec *iov, int iovcnt, 
  * not -ENOTCONN - for a socket that was never connected or is done). After
  * SHUT_WR or a hard error, sk_stream_error's: the pending error once, then
  * -EPIPE. No signal is ever raised, so MSG_NOSIGNAL changes nothing. */
-static long sock_sendmsg(struct sock *sk, const struct iovec *iov, int iovcnt, size_t total, int flags)
+static long sock_sendmsg(struct sock *sk, const struct iovec *iov, int iovcnt, size_t total, int flags,
+			 const struct sockaddr_in *addr)
 {
-	int state = sk->c.state, err;
+	int state, err;
 
 	/* Urgent data is not supported (Linux would send it). */
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if ((flags & MSG_FASTOPEN) || sk->defer_connect) { /* fastopen: */
+		uint32_t copied = 0;
+
+		err = tcp_sendmsg_fastopen(sk, iov, iovcnt, total, addr, &copied);
+		if (err == -EINPROGRESS && copied > 0)
+			return copied;
+		if (err)
+			return err;
+	}
+	state = sk->c.state;
 	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT &&
 	    !(state == TCP_SYN_RECV && sk->fastopen_rsk)) { /* fastopen: tcp_passive_fastopen */
 		err = sock_error(sk);
@@ -597,7 +655,21 @@ long synack_send(struct stack *st, int fd, const void *buf, size_t len, int flag
 		return -EINVAL;
 	iov.iov_base = (void *)(uintptr_t)buf;
 	iov.iov_len = len < SOCK_MAX_RW ? len : SOCK_MAX_RW;
-	return sock_sendmsg(sk, &iov, 1, iov.iov_len, flags);
+	return sock_sendmsg(sk, &iov, 1, iov.iov_len, flags, NULL);
+}
+
+long synack_sendto(struct stack *st, int fd, const void *buf, size_t len, int flags, const struct sockaddr_in *addr)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	struct iovec iov;
+
+	if (!sk)
+		return -EBADF;
+	if (!buf && len)
+		return -EINVAL;
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len < SOCK_MAX_RW ? len : SOCK_MAX_RW;
+	return sock_sendmsg(sk, &iov, 1, iov.iov_len, flags, addr);
 }
 
 long synack_sendv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags)
@@ -611,7 +683,7 @@ long synack_sendv(struct stack *st, int fd, const struct iovec *iov, int iovcnt,
 	err = sock_check_iov(iov, iovcnt, &total);
 	if (err)
 		return err;
-	return sock_sendmsg(sk, iov, iovcnt, total, flags);
+	return sock_sendmsg(sk, iov, iovcnt, total, flags, NULL);
 }
 
 long synack_recv(struct stack *st, int fd, void *buf, size_t len, int flags)
@@ -936,9 +1008,37 @@ static int tcp_setsockopt(struct sock *sk, int name, int val)
 			return -EINVAL;
 		sk->icsk_user_timeout = (uint32_t)val;
 		return 0;
+	case TCP_FASTOPEN_CONNECT: /* fastopen: */
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		if (!(sk->st->sysctl.tcp_fastopen & TFO_CLIENT_ENABLE))
+			return -EOPNOTSUPP;
+		if (sk->c.state != TCP_CLOSE)
+			return -EINVAL;
+		sk->fastopen_connect = val;
+		return 0;
+	case TCP_FASTOPEN_NO_COOKIE: /* fastopen: */
+		if (val < 0 || val > 1 || (sk->c.state != TCP_CLOSE && sk->c.state != TCP_LISTEN))
+			return -EINVAL;
+		sk->fastopen_no_cookie = val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
+}
+
+/* TCP_FASTOPEN_KEY: a primary key, and optionally a backup (Linux allows
+ * both so keys can be rotated without refusing cookies in flight). */
+static int tcp_setsockopt_fastopen_key(struct sock *sk, const void *val, unsigned int len)
+{
+	const uint8_t *key = val;
+
+	if (len != TCP_FASTOPEN_KEY_LENGTH && len != 2 * TCP_FASTOPEN_KEY_LENGTH)
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	tcp_fastopen_reset_cipher(sk->st, sk, key, len > TCP_FASTOPEN_KEY_LENGTH ? key + TCP_FASTOPEN_KEY_LENGTH : NULL);
+	return 0;
 }
 
 /* TCP_CONGESTION takes a string: at most TCP_CA_NAME_MAX - 1 bytes of it,
@@ -969,6 +1069,8 @@ int synack_setsockopt(struct stack *st, int fd, int level, int name, const void 
 		return -ENOPROTOOPT;
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
 		return tcp_setsockopt_congestion(sk, val, len);
+	if (level == IPPROTO_TCP && name == TCP_FASTOPEN_KEY)
+		return tcp_setsockopt_fastopen_key(sk, val, len);
 	if (len < sizeof(int))
 		return -EINVAL;
 	if (!val)
@@ -995,6 +1097,7 @@ union sockopt_val {
 	struct linger ling;
 	struct synack_tcp_info info;
 	char name[TCP_CA_NAME_MAX];
+	uint8_t keys[2 * TCP_FASTOPEN_KEY_LENGTH];
 };
 
 /* Fills *v and returns its size, or a negative errno. */
@@ -1080,6 +1183,14 @@ static int tcp_getsockopt(struct sock *sk, int name, union sockopt_val *v)
 	case TCP_FASTOPEN: /* fastopen: */
 		v->i = (int)sk->fastopenq.max_qlen;
 		break;
+	case TCP_FASTOPEN_CONNECT:
+		v->i = sk->fastopen_connect;
+		break;
+	case TCP_FASTOPEN_NO_COOKIE:
+		v->i = sk->fastopen_no_cookie;
+		break;
+	case TCP_FASTOPEN_KEY:
+		return tcp_fastopen_get_cipher(sk->st, sk, v->keys) * TCP_FASTOPEN_KEY_LENGTH;
 	case TCP_USER_TIMEOUT:
 		v->i = (int)sk->icsk_user_timeout;
 		break;
@@ -1178,6 +1289,9 @@ int synack_poll(struct stack *st, int fd)
 		if ((sk->sk_shutdown & SEND_SHUTDOWN) || state == TCP_CLOSE || tcp_stream_is_writeable(sk))
 			mask |= POLLOUT | POLLWRNORM;
 	}
+	/* fastopen: a deferred connect waits for the write that sends the SYN. */
+	if (state == TCP_SYN_SENT && sk->defer_connect)
+		mask |= POLLOUT | POLLWRNORM;
 	if (sk->sk_err)
 		mask |= POLLERR;
 	return mask;

@@ -312,6 +312,7 @@ void tcp_get_info(const struct sock *sk, struct synack_tcp_info *info)
 	info->tcpi_reordering = 3;
 	info->tcpi_rcv_space = sk->rcvq_space;
 	info->tcpi_total_retrans = sk->total_retrans;
+	info->tcpi_fastopen_client_fail = sk->fastopen_client_fail & 3; /* fastopen: */
 	info->tcpi_bytes_acked = sk->bytes_acked;
 	info->tcpi_bytes_received = sk->bytes_received;
 	info->tcpi_segs_out = sk->segs_out;

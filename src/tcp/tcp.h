@@ -17,7 +17,11 @@
 #include <stdint.h>
 #include "core/list.h"
 #include "core/skb.h"
+#include "core/siphash.h"
 #include "core/timer.h"
+
+struct iovec;
+struct sockaddr_in;
 
 struct stack;
 
@@ -103,6 +107,25 @@ struct tcp_fastopen_cookie {
 	bool exp;
 };
 
+/* fastopen: the cookie keys (Linux: struct tcp_fastopen_context): key[0] is
+ * the primary, key[1] the backup that is still accepted; num 0 = unset. */
+#define TCP_FASTOPEN_KEY_LENGTH 16
+struct tcp_fastopen_context {
+	siphash_key_t key[2];
+	uint8_t num;
+};
+
+/* fastopen: a client's Fast Open in progress (Linux: struct
+ * tcp_fastopen_request); the data is only borrowed during one send call. */
+struct tcp_fastopen_request {
+	bool active;
+	struct tcp_fastopen_cookie cookie;
+	const struct iovec *iov;
+	int iovcnt;
+	size_t size;
+	uint32_t copied;            /* bytes that went out in the SYN */
+};
+
 /* Forget the negotiable options (Linux: tcp_clear_options); syncookies use
  * it for a SYN without TS, whose cookie cannot carry them. */
 static inline void tcp_clear_options(struct tcp_options_received *rx)
@@ -185,6 +208,18 @@ struct sock {
 		struct list_head rst;       /* reset requests held 60 s (rskq_rst_head) */
 	} fastopenq;
 	struct request_sock *fastopen_rsk;
+	struct tcp_fastopen_context fastopen_ctx; /* TCP_FASTOPEN_KEY on this socket */
+	/* fastopen: the client side (Linux: tcp_sock's fastopen_* and syn_* bits). */
+	struct tcp_fastopen_request fastopen_req;
+	bool fastopen_connect;      /* TCP_FASTOPEN_CONNECT */
+	bool fastopen_no_cookie;    /* TCP_FASTOPEN_NO_COOKIE */
+	bool defer_connect;         /* connect() returned; the SYN waits for data */
+	bool syn_fastopen;          /* our SYN carried the Fast Open option */
+	bool syn_fastopen_exp;      /* ...in the experimental (254) form */
+	bool syn_fastopen_ch;       /* the blackhole pause was checked and over */
+	bool syn_data;              /* our SYN carried data */
+	bool syn_data_acked;        /* ...and the SYN-ACK acknowledged it */
+	uint8_t fastopen_client_fail; /* TFO_* reason (tcpi_fastopen_client_fail) */
 
 	/* Connection socket (Linux: inet_connection_sock). */
 	struct timer retransmit_timer;
@@ -406,6 +441,12 @@ struct tcp_state_all {
 	struct list_head timewait;      /* TIME-WAIT minisocks */
 	uint32_t tw_count;
 	uint64_t last_synack_rl;        /* ns, rate limiting of reqsk ACKs */
+	struct tcp_fastopen_context fastopen_ctx; /* the stack's cookie keys */
+	/* fastopen: active Fast Open paused after a blackhole (Linux: the
+	 * netns's tfo_active_disable_stamp/_times). */
+	uint64_t tfo_active_disable_stamp;  /* ns */
+	uint32_t tfo_active_disable_times;
+	struct tcp_metrics *metrics;        /* per-destination cache (tcp_metrics.c) */
 };
 
 /* ---- tcp_ipv4.c ---- */
@@ -636,6 +677,45 @@ void reqsk_fastopen_remove(struct sock *sk, struct request_sock *req, bool reset
 void tcp_fastopen_synack_timer(struct sock *sk);
 /* sk is going away: its request (child) or its queues (listener). */
 void tcp_fastopen_sk_free(struct sock *sk);
+/* Queue a SYN's (or SYN-ACK's) payload and FIN on sk (Linux: tcp_fastopen_add_skb). */
+void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb);
+/* The cookie keys a listener uses: its own, else the stack's. */
+const struct tcp_fastopen_context *tcp_fastopen_get_ctx(const struct sock *sk);
+/* Install keys (16 bytes each; backup may be NULL) on sk, or on the stack
+ * when sk is NULL (Linux: tcp_fastopen_reset_cipher). */
+void tcp_fastopen_reset_cipher(struct stack *st, struct sock *sk, const uint8_t *primary, const uint8_t *backup);
+/* The keys as bytes (16 per key); returns how many keys. */
+int tcp_fastopen_get_cipher(const struct stack *st, const struct sock *sk, uint8_t out[2 * TCP_FASTOPEN_KEY_LENGTH]);
+/* net.ipv4.tcp_fastopen_key in Linux's text form. */
+int tcp_fastopen_key_set_text(struct stack *st, const char *text);
+int tcp_fastopen_key_get_text(const struct stack *st, char *buf, size_t cap);
+
+/* ---- tcp_fastopen_client.c: the client side of Fast Open (spec 5.1) ---- */
+/* tcpi_fastopen_client_fail values (Linux: enum tfo_client_fail). */
+enum { TFO_STATUS_UNSPEC, TFO_COOKIE_UNAVAILABLE, TFO_DATA_NOT_ACKED, TFO_SYN_RETRANSMITTED };
+/* TCP_FASTOPEN_CONNECT: true = connect() returns now, the SYN waits for data. */
+bool tcp_fastopen_defer_connect(struct sock *sk);
+/* tcp_connect's SYN with data (and the cookie) when a cookie is cached. */
+int tcp_send_syn_data(struct sock *sk, struct sk_buff *syn);
+/* The SYN-ACK of a Fast Open: cache the cookie; true = the SYN's data was
+ * not all acknowledged and is being resent (no bare ACK needed). */
+bool tcp_rcv_fastopen_synack(struct sock *sk, struct sk_buff *synack);
+/* The third timeout of a Fast Open connection pauses active Fast Open. */
+void tcp_fastopen_active_detect_blackhole(struct sock *sk, bool expired);
+void tcp_fastopen_active_disable(struct sock *sk);
+/* sk is going away: a FIN alone in its out-of-order queue says blackhole. */
+void tcp_fastopen_active_disable_ofo_check(struct sock *sk);
+/* sendmsg with MSG_FASTOPEN or on a deferred connect: connects, putting
+ * what fits in the SYN; *copied = those bytes. */
+int tcp_sendmsg_fastopen(struct sock *sk, const struct iovec *iov, int iovcnt, size_t size,
+			 const struct sockaddr_in *addr, uint32_t *copied);
+
+/* ---- tcp_metrics.c: the per-destination Fast Open cache ---- */
+struct tcp_metrics *tcp_metrics_new(void);
+void tcp_metrics_free(struct tcp_metrics *m);
+void tcp_fastopen_cache_get(struct sock *sk, uint16_t *mss, struct tcp_fastopen_cookie *cookie);
+void tcp_fastopen_cache_set(struct sock *sk, uint16_t mss, const struct tcp_fastopen_cookie *cookie, bool syn_lost,
+			    uint8_t try_exp);
 
 /* ---- sock/socket.c ---- */
 struct sock *sk_alloc(struct stack *st);

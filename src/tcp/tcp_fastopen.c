@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/siphash.h"
@@ -116,6 +117,8 @@ void tcp_fastopen_sk_free(struct sock *sk)
 {
 	struct request_sock *req, *n;
 
+	tcp_fastopen_active_disable_ofo_check(sk);
+
 	if (sk->fastopen_rsk)
 		reqsk_fastopen_remove(sk, sk->fastopen_rsk, false);
 	if (!sk->fastopenq.active.next)
@@ -134,6 +137,57 @@ void tcp_fastopen_sk_free(struct sock *sk)
 
 /* ------------------------------------------------------------ cookies */
 
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A 16-byte key is the SipHash key read as two little-endian words, so
+ * the same bytes give the same cookies as Linux's. */
+static siphash_key_t key_from_bytes(const uint8_t *b)
+{
+	return (siphash_key_t){ { get_le64(b), get_le64(b + 8) } };
+}
+
+void tcp_fastopen_reset_cipher(struct stack *st, struct sock *sk, const uint8_t *primary, const uint8_t *backup)
+{
+	struct tcp_fastopen_context *ctx = sk ? &sk->fastopen_ctx : &st->tcp.fastopen_ctx;
+
+	ctx->key[0] = key_from_bytes(primary);
+	ctx->num = 1;
+	if (backup) {
+		ctx->key[1] = key_from_bytes(backup);
+		ctx->num = 2;
+	}
+}
+
+const struct tcp_fastopen_context *tcp_fastopen_get_ctx(const struct sock *sk)
+{
+	return sk->fastopen_ctx.num ? &sk->fastopen_ctx : &sk->st->tcp.fastopen_ctx;
+}
+
+int tcp_fastopen_get_cipher(const struct stack *st, const struct sock *sk, uint8_t out[2 * TCP_FASTOPEN_KEY_LENGTH])
+{
+	const struct tcp_fastopen_context *ctx =
+		sk && sk->fastopen_ctx.num ? &sk->fastopen_ctx : &st->tcp.fastopen_ctx;
+
+	for (int i = 0; i < ctx->num; i++) {
+		put_le64(out + 16 * i, ctx->key[i].key[0]);
+		put_le64(out + 16 * i + 8, ctx->key[i].key[1]);
+	}
+	return ctx->num;
+}
+
 /* Linux's __tcp_fastopen_cookie_gen_cipher: SipHash over saddr||daddr of
  * the SYN's IP header, stored little-endian. */
 static void tcp_fastopen_cookie_gen_cipher(const struct sk_buff *syn, const siphash_key_t *key,
@@ -141,13 +195,10 @@ static void tcp_fastopen_cookie_gen_cipher(const struct sk_buff *syn, const siph
 {
 	const struct iphdr *iph = (const struct iphdr *)skb_network_header(syn);
 	uint8_t addrs[8];
-	uint64_t h;
 
 	memcpy(addrs, &iph->saddr, 4);
 	memcpy(addrs + 4, &iph->daddr, 4);
-	h = siphash(addrs, sizeof(addrs), key);
-	for (int i = 0; i < 8; i++)
-		foc->val[i] = (uint8_t)(h >> (8 * i));
+	put_le64(foc->val, siphash(addrs, sizeof(addrs), key));
 	foc->len = TCP_FASTOPEN_COOKIE_SIZE;
 }
 
@@ -158,10 +209,28 @@ static bool tcp_fastopen_cookie_match(const struct tcp_fastopen_cookie *foc,
 	       !memcmp(foc->val, orig->val, (size_t)foc->len);
 }
 
+/* Linux's tcp_fastopen_cookie_gen_check: which key made orig (1 primary,
+ * 2 backup, 0 none); valid_foc gets the primary key's cookie. */
+static int tcp_fastopen_cookie_gen_check(const struct sock *sk, const struct sk_buff *syn,
+					 const struct tcp_fastopen_cookie *orig, struct tcp_fastopen_cookie *valid_foc)
+{
+	const struct tcp_fastopen_context *ctx = tcp_fastopen_get_ctx(sk);
+	struct tcp_fastopen_cookie search_foc = { .len = -1 };
+	struct tcp_fastopen_cookie *foc = valid_foc;
+
+	for (int i = 0; i < ctx->num; i++) {
+		tcp_fastopen_cookie_gen_cipher(syn, &ctx->key[i], foc);
+		if (tcp_fastopen_cookie_match(foc, orig))
+			return i + 1;
+		foc = &search_foc;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ the child */
 
 /* Linux's tcp_fastopen_add_skb: the SYN's data (and FIN) on the child. */
-static void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
+void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	uint8_t flags = cb->tcp_flags;
@@ -225,7 +294,7 @@ struct sock *tcp_try_fastopen(struct sock *sk, struct sk_buff *skb, struct reque
 	long tfo = st->sysctl.tcp_fastopen;
 	struct tcp_fastopen_cookie valid_foc = { .len = -1 };
 	struct sock *child;
-	bool valid = false;
+	int ret = 1;
 
 	if (foc->len == 0) /* the client asks for a cookie */
 		MIB_INC(st, TcpExtTCPFastOpenCookieReqd);
@@ -236,18 +305,25 @@ struct sock *tcp_try_fastopen(struct sock *sk, struct sk_buff *skb, struct reque
 	if (tfo & TFO_SERVER_COOKIE_NOT_REQD)
 		goto fastopen;
 	if (foc->len == 0) {
-		tcp_fastopen_cookie_gen_cipher(skb, &st->secrets.fastopen_key, &valid_foc);
+		tcp_fastopen_cookie_gen_cipher(skb, &tcp_fastopen_get_ctx(sk)->key[0], &valid_foc);
 	} else if (foc->len > 0) {
-		tcp_fastopen_cookie_gen_cipher(skb, &st->secrets.fastopen_key, &valid_foc);
-		valid = tcp_fastopen_cookie_match(&valid_foc, foc);
-		if (!valid) {
+		ret = tcp_fastopen_cookie_gen_check(sk, skb, foc, &valid_foc);
+
+		if (!ret) {
 			MIB_INC(st, TcpExtTCPFastOpenPassiveFail);
 		} else {
-			/* A valid cookie creates the child, data or not. */
+			/* A valid cookie creates the child, data or not; one made
+			 * with the backup key is answered with the primary's. */
 fastopen:
 			child = tcp_fastopen_create_child(sk, skb, req);
 			if (child) {
-				foc->len = -1;
+				if (ret == 2) {
+					valid_foc.exp = foc->exp;
+					*foc = valid_foc;
+					MIB_INC(st, TcpExtTCPFastOpenPassiveAltKey);
+				} else {
+					foc->len = -1;
+				}
 				MIB_INC(st, TcpExtTCPFastOpenPassive);
 				trace_event(st, "tcp_fastopen", "child %u -> %u, %u bytes in the SYN", child->c.lport,
 					    child->c.rport, child->rcv_nxt - (cb->seq + 1));
@@ -401,4 +477,61 @@ bool tcp_fastopen_check_req(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	return (flg & TCPHDR_ACK) != 0;
+}
+
+/* ------------------------------------------------- net.ipv4.tcp_fastopen_key */
+
+/* One key as Linux's sysctl reads it: four hex words, each the little-endian
+ * u32 at that offset of the key's bytes. */
+static int tcp_fastopen_key_scan(const char *text, uint8_t key[TCP_FASTOPEN_KEY_LENGTH])
+{
+	unsigned int w[4];
+	char tail;
+
+	if (sscanf(text, "%x-%x-%x-%x%c", &w[0], &w[1], &w[2], &w[3], &tail) != 4)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++)
+		for (int b = 0; b < 4; b++)
+			key[4 * i + b] = (uint8_t)(w[i] >> (8 * b));
+	return 0;
+}
+
+int tcp_fastopen_key_set_text(struct stack *st, const char *text)
+{
+	uint8_t keys[2][TCP_FASTOPEN_KEY_LENGTH];
+	char buf[128];
+	char *backup;
+
+	if (strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, text);
+	buf[strcspn(buf, "\n")] = '\0';
+	backup = strchr(buf, ',');
+	if (backup)
+		*backup++ = '\0';
+	if (tcp_fastopen_key_scan(buf, keys[0]) || (backup && tcp_fastopen_key_scan(backup, keys[1])))
+		return -EINVAL;
+	tcp_fastopen_reset_cipher(st, NULL, keys[0], backup ? keys[1] : NULL);
+	return 0;
+}
+
+int tcp_fastopen_key_get_text(const struct stack *st, char *buf, size_t cap)
+{
+	uint8_t keys[2 * TCP_FASTOPEN_KEY_LENGTH];
+	int n = tcp_fastopen_get_cipher(st, NULL, keys);
+	size_t off = 0;
+
+	for (int k = 0; k < n; k++) {
+		uint32_t w[4];
+		int len;
+
+		for (int i = 0; i < 4; i++)
+			w[i] = (uint32_t)keys[16 * k + 4 * i] | (uint32_t)keys[16 * k + 4 * i + 1] << 8 |
+			       (uint32_t)keys[16 * k + 4 * i + 2] << 16 | (uint32_t)keys[16 * k + 4 * i + 3] << 24;
+		len = snprintf(buf + off, cap - off, "%s%08x-%08x-%08x-%08x", k ? "," : "", w[0], w[1], w[2], w[3]);
+		if (len < 0 || (size_t)len >= cap - off)
+			return -ENOSPC;
+		off += (size_t)len;
+	}
+	return (int)off;
 }

@@ -219,10 +219,14 @@ static bool tcp_validate_incoming(struct sock *sk, const struct sk_buff *skb)
 	}
 	if (rst) {
 		/* RFC 5961 3.2: only an exact hit resets; anything else is challenged. */
-		if (cb->seq == sk->rcv_nxt || tcp_reset_check(sk, skb))
+		if (cb->seq == sk->rcv_nxt || tcp_reset_check(sk, skb)) {
 			tcp_reset(sk);
-		else
-			tcp_send_challenge_ack(sk);
+			return false;
+		}
+		/* fastopen: an out-of-order RST before any data smells of a middlebox. */
+		if (sk->syn_fastopen && !sk->data_segs_in && sk->c.state == TCP_ESTABLISHED)
+			tcp_fastopen_active_disable(sk);
+		tcp_send_challenge_ack(sk);
 		return false;
 	}
 	if (syn) {
@@ -1205,6 +1209,7 @@ void tcp_finish_connect(struct sock *sk)
 static int tcp_synsent_synack(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool fastopen_fail;
 
 	sk->snd_wl1 = cb->seq;
 	tcp_ack(sk, skb, true, false);
@@ -1228,7 +1233,10 @@ static int tcp_synsent_synack(struct sock *sk, struct sk_buff *skb)
 	tcp_sync_mss(sk, sk->st->dev.mtu);
 	sk->copied_seq = sk->rcv_nxt;
 	tcp_finish_connect(sk);
+	fastopen_fail = (sk->syn_fastopen || sk->syn_data) && tcp_rcv_fastopen_synack(sk, skb); /* fastopen: */
 	sk_state_change(sk);
+	if (fastopen_fail) /* the resent data carries the ACK */
+		return 0;
 	if (sk->rskq_defer_accept || sk->icsk_ack.pingpong) {
 		/* Save an ACK: the first data will carry it. */
 		sk->icsk_ack.pending = true;

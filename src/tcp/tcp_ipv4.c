@@ -15,6 +15,8 @@ void tcp_v4_init(struct stack *st)
 {
 	INIT_LIST_HEAD(&st->tcp.orphans);
 	INIT_LIST_HEAD(&st->tcp.timewait); /* teardown hook: TIME-WAIT minisocks */
+	st->tcp.fastopen_ctx.key[0] = st->secrets.fastopen_key; /* fastopen: */
+	st->tcp.fastopen_ctx.num = 1;
 	ip_register_protocol(st, IPPROTO_TCP, tcp_v4_rcv);
 	ip_register_err_handler(st, IPPROTO_TCP, tcp_v4_err);
 }
@@ -45,6 +47,8 @@ void tcp_v4_destroy(struct stack *st)
 	t->fds = NULL;
 	t->nfds = 0;
 	inet_hashinfo_destroy(st);
+	tcp_metrics_free(t->metrics); /* fastopen: the cookie cache */
+	t->metrics = NULL;
 }
 
 /* Header checks of tcp_v4_rcv; fills TCP_SKB_CB. False: drop (counted). */
@@ -185,6 +189,8 @@ int tcp_v4_connect(struct sock *sk, uint32_t daddr, uint16_t dport)
 	sk->tsoffset = secure_tcp_ts_off(st, sk->c.laddr, daddr);
 	sk->inet_id = prng_u32(&st->rng) & 0xffff;
 	trace_event(st, "tcp_v4_connect", "%u -> %u", sk->c.lport, dport);
+	if (tcp_fastopen_defer_connect(sk)) /* fastopen: the SYN waits for data */
+		return 0;
 	err = tcp_connect(sk);
 	if (err)
 		goto failure;

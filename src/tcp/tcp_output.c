@@ -81,10 +81,13 @@ static struct sk_buff *tcp_alloc_ctl_skb(struct stack *st)
 
 static uint32_t tcp_tsval(const struct stack *st, uint32_t offset) { return stack_jiffies(st) + offset; }
 
-/* Linux's tcp_syn_options: what our SYN (and a simultaneous-open SYN-ACK) offers. */
-static void tcp_syn_options(const struct sock *sk, struct tcp_out_options *o)
+/* Linux's tcp_syn_options: what our SYN (and a simultaneous-open SYN-ACK)
+ * offers; a Fast Open cookie (or a request for one) if it still fits. */
+static void tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
 {
 	const struct sysctls *sc = &sk->st->sysctl;
+	const struct tcp_fastopen_cookie *foc = &sk->fastopen_req.cookie;
+	int remaining = 40 - 4;
 
 	memset(o, 0, sizeof(*o));
 	o->mss = true;
@@ -93,12 +96,25 @@ static void tcp_syn_options(const struct sock *sk, struct tcp_out_options *o)
 		o->ts = true;
 		o->tsval = tcp_tsval(sk->st, sk->tsoffset);
 		o->tsecr = sk->rx_opt.ts_recent;
+		remaining -= 12;
 	}
 	if (sc->tcp_window_scaling) {
 		o->ws = true;
 		o->ws_val = sk->rx_opt.rcv_wscale;
+		remaining -= 4;
 	}
 	o->sack_perm = sc->tcp_sack != 0;
+	if (o->sack_perm && !o->ts)
+		remaining -= 4;
+	if (sk->fastopen_req.active && foc->len >= 0) { /* fastopen: */
+		int need = (foc->len + (foc->exp ? 4 : 2) + 3) & ~3;
+
+		if (remaining >= need) {
+			o->fastopen_cookie = foc;
+			sk->syn_fastopen = true;
+			sk->syn_fastopen_exp = foc->exp;
+		}
+	}
 }
 
 /* Split skb so it carries len bytes; the rest follows it in q (Linux:
@@ -406,19 +422,25 @@ static struct sk_buff *tcp_queue_syn(struct sock *sk, uint8_t flags)
 	return skb;
 }
 
-/* Linux's tcp_connect: build the SYN, keep it for retransmission, send it. */
+/* Linux's tcp_connect: build the SYN, keep it for retransmission, send it
+ * (with data, for Fast Open). */
 int tcp_connect(struct sock *sk)
 {
+	struct sk_buff *syn;
 	int err;
 
 	tcp_connect_init(sk);
-	if (!tcp_queue_syn(sk, TCPHDR_SYN))
+	syn = tcp_queue_syn(sk, TCPHDR_SYN);
+	if (!syn)
 		return -ENOBUFS;
 	sk->retrans_stamp = stack_jiffies(sk->st);
-	err = tcp_transmit_rtx_head(sk);
+	err = sk->fastopen_req.active ? tcp_send_syn_data(sk, syn) : tcp_transmit_rtx_head(sk);
 	if (err == -ENOBUFS)
 		return err;
 	sk->snd_nxt = sk->write_seq;
+	/* fastopen: SYN data that could not go waits in the write queue. */
+	if (!list_empty(&sk->write_queue.list))
+		sk->snd_nxt = TCP_SKB_CB(list_first_entry(&sk->write_queue.list, struct sk_buff, list))->seq;
 	MIB_INC(sk->st, TcpActiveOpens);
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, sk->icsk_rto);
 	return 0;

@@ -3,6 +3,7 @@
  * they are kept together here. The TIME-WAIT minisock is in
  * tcp_minisocks.c. */
 #include <errno.h>
+#include <string.h>
 #include "core/stack.h"
 #include "core/trace.h"
 #include "net/proto.h"
@@ -259,8 +260,15 @@ int tcp_disconnect(struct sock *sk, int flags)
 	skb_queue_purge(&sk->receive_queue);
 	skb_queue_purge(&sk->write_queue);
 	skb_queue_purge(&sk->rtx_queue);
+	tcp_fastopen_active_disable_ofo_check(sk); /* fastopen: */
 	skb_queue_purge(&sk->out_of_order_queue);
 	tcp_disconnect_reset_vars(sk);
+	/* fastopen: the next connect starts afresh. */
+	memset(&sk->fastopen_req, 0, sizeof(sk->fastopen_req));
+	sk->defer_connect = false;
+	sk->syn_fastopen = sk->syn_fastopen_exp = sk->syn_fastopen_ch = false;
+	sk->syn_data = sk->syn_data_acked = false;
+	sk->fastopen_client_fail = 0;
 	sk_state_change(sk);
 	return 0;
 }

@@ -105,6 +105,7 @@ static bool tcp_write_timeout(struct sock *sk)
 	}
 	if (!expired)
 		expired = retransmits_timed_out(sk, retry_until, sk->icsk_user_timeout);
+	tcp_fastopen_active_detect_blackhole(sk, expired); /* fastopen: */
 	if (expired)
 		tcp_write_err(sk);
 	return expired;

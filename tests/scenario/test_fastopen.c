@@ -42,8 +42,10 @@ static void cookie_of(const struct sc *sc, uint8_t out[8])
 
 enum cookie_kind { C_NONE, C_REQ, C_VALID, C_BAD, C_REQ_EXP, C_VALID_EXP };
 
-/* The peer's SYN from sport: MSS, SACK+TS, WS, then the Fast Open option. */
-static void send_syn(struct sc *sc, uint16_t sport, enum cookie_kind ck, const void *data, size_t len)
+/* The peer's SYN from sport: MSS, SACK+TS, WS, then the Fast Open option
+ * (C_VALID: cookie bytes c0). */
+static void send_syn_c(struct sc *sc, uint16_t sport, enum cookie_kind ck, const uint8_t c0[8], const void *data,
+		       size_t len)
 {
 	struct sc_seg s = { .sport = sport, .dport = PORT, .flags = F_SYN, .seq = ISN, .win = SC_PEER_WIN };
 	const uint8_t base[] = { O_MSS(1460), O_SACKOK, O_TS(PEER_TS, 0), O_NOP, O_WS(SC_PEER_WS) };
@@ -52,7 +54,7 @@ static void send_syn(struct sc *sc, uint16_t sport, enum cookie_kind ck, const v
 	memcpy(s.opt, base, sizeof(base));
 	s.optlen = sizeof(base);
 	s.has_opt = true;
-	cookie_of(sc, c);
+	memcpy(c, c0, 8);
 	if (ck == C_BAD)
 		c[0] ^= 0xff;
 	switch (ck) {
@@ -87,17 +89,28 @@ static void send_syn(struct sc *sc, uint16_t sport, enum cookie_kind ck, const v
 	sc_inject(sc, &s);
 }
 
+static void send_syn(struct sc *sc, uint16_t sport, enum cookie_kind ck, const void *data, size_t len)
+{
+	uint8_t c[8];
+
+	cookie_of(sc, c);
+	send_syn_c(sc, sport, ck, c, data, len);
+}
+
 /* The SYN-ACK: acking ack_delta past the ISN, with a cookie option (ck:
- * C_NONE, C_VALID, C_VALID_EXP). */
-static const struct sc_pkt *expect_synack(struct sc *sc, uint16_t sport, uint32_t ack_delta, enum cookie_kind ck,
-					  const char *file, int line)
+ * C_NONE, C_VALID, C_VALID_EXP; c0: the cookie, NULL for the seeded key's). */
+static const struct sc_pkt *expect_synack_c(struct sc *sc, uint16_t sport, uint32_t ack_delta, enum cookie_kind ck,
+					    const uint8_t *c0, const char *file, int line)
 {
 	struct sc_want w = { .flags = F_SYN | F_ACK, .ack = V(ISN + 1 + ack_delta), .win = V(65160), .sport = V(PORT),
 			     .dport = V(sport), .len = V(0), .has_opt = true };
 	const uint8_t base[] = { O_MSS(1460), O_SACKOK, O_TS(0, PEER_TS), O_NOP, O_WS(10) };
 	uint8_t c[8];
 
-	cookie_of(sc, c);
+	if (c0)
+		memcpy(c, c0, 8);
+	else
+		cookie_of(sc, c);
 	memcpy(w.opt, base, sizeof(base));
 	w.optlen = sizeof(base);
 	if (ck == C_VALID) {
@@ -115,8 +128,14 @@ static const struct sc_pkt *expect_synack(struct sc *sc, uint16_t sport, uint32_
 	}
 	return sc_expect_(sc, &w, file, line);
 }
+#define EXPECT_SYNACK_C(sc, sport, delta, ck, c) ({                                       \
+	const struct sc_pkt *_q = expect_synack_c((sc), (sport), (delta), (ck), (c), __FILE__, __LINE__); \
+	if (!_q)                                                                          \
+		test_failed_checks++;                                                     \
+	_q;                                                                               \
+})
 #define EXPECT_SYNACK(sc, sport, delta, ck) ({                                           \
-	const struct sc_pkt *_q = expect_synack((sc), (sport), (delta), (ck), __FILE__, __LINE__); \
+	const struct sc_pkt *_q = expect_synack_c((sc), (sport), (delta), (ck), NULL, __FILE__, __LINE__); \
 	if (!_q)                                                                          \
 		test_failed_checks++;                                                     \
 	_q;                                                                               \
@@ -687,6 +706,109 @@ TEST(child_sends_before_third_ack)
 	SC_FREE(sc);
 }
 
+/* ------------------------------------------------------------ keys */
+
+/* Known answers, computed outside synack (SipHash-2-4 over 192.0.2.2 then
+ * 192.0.2.1, little-endian): key bytes 00..0f and 10..1f, written as
+ * net.ipv4.tcp_fastopen_key takes them (each word the little-endian u32). */
+#define KEY_A "03020100-07060504-0b0a0908-0f0e0d0c"
+#define KEY_B "13121110-17161514-1b1a1918-1f1e1d1c"
+static const uint8_t COOKIE_A[8] = { 0xdf, 0xd0, 0x79, 0x8e, 0x5a, 0x20, 0x8d, 0x57 };
+static const uint8_t COOKIE_B[8] = { 0x9a, 0x3a, 0x9e, 0xe7, 0x1c, 0xd5, 0x09, 0x51 };
+
+TEST(key_sysctl_known_answer)
+{
+	struct sc *sc = sc_new(NULL);
+	char text[128];
+	int l;
+
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen_key", KEY_A), 0);
+	CHECK_EQ(synack_sysctl_get_str(sc->st, "net.ipv4.tcp_fastopen_key", text, sizeof(text)), 35);
+	CHECK(strcmp(text, KEY_A) == 0);
+	l = tfo_listener(sc, 0x3, 16);
+	REQUIRE(l >= 0);
+	send_syn(sc, SC_PEER_PORT, C_REQ, NULL, 0);
+	EXPECT_SYNACK_C(sc, SC_PEER_PORT, 0, C_VALID, COOKIE_A);
+	send_syn_c(sc, SC_PEER_PORT + 1, C_VALID, COOKIE_A, DATA, DLEN);
+	EXPECT_SYNACK_C(sc, SC_PEER_PORT + 1, DLEN, C_NONE, NULL);
+	CHECK_MIB(sc, "TcpExtTCPFastOpenPassive", 1);
+	SC_FREE(sc);
+}
+
+/* A cookie made with the backup key is still good: the child is created
+ * and the SYN-ACK hands out the primary key's cookie. */
+TEST(backup_key_cookie_accepted)
+{
+	struct sc *sc = sc_new(NULL);
+	char text[128];
+	int l;
+
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen_key", KEY_A "," KEY_B), 0);
+	CHECK_EQ(synack_sysctl_get_str(sc->st, "net.ipv4.tcp_fastopen_key", text, sizeof(text)), 71);
+	CHECK(strcmp(text, KEY_A "," KEY_B) == 0);
+	l = tfo_listener(sc, 0x3, 16);
+	REQUIRE(l >= 0);
+	send_syn_c(sc, SC_PEER_PORT, C_VALID, COOKIE_B, DATA, DLEN);
+	EXPECT_SYNACK_C(sc, SC_PEER_PORT, DLEN, C_VALID, COOKIE_A);
+	CHECK_MIB(sc, "TcpExtTCPFastOpenPassive", 1);
+	CHECK_MIB(sc, "TcpExtTCPFastOpenPassiveAltKey", 1);
+	CHECK_MIB(sc, "TcpExtTCPFastOpenPassiveFail", 0);
+	SC_FREE(sc);
+}
+
+/* Once the backup key is dropped its cookies fail. */
+TEST(retired_key_cookie_fails)
+{
+	struct sc *sc = sc_new(NULL);
+	int l;
+
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen_key", KEY_A), 0);
+	l = tfo_listener(sc, 0x3, 16);
+	REQUIRE(l >= 0);
+	send_syn_c(sc, SC_PEER_PORT, C_VALID, COOKIE_B, DATA, DLEN);
+	EXPECT_SYNACK_C(sc, SC_PEER_PORT, 0, C_VALID, COOKIE_A);
+	CHECK_MIB(sc, "TcpExtTCPFastOpenPassiveFail", 1);
+	CHECK_MIB(sc, "TcpExtTCPFastOpenPassive", 0);
+	SC_FREE(sc);
+}
+
+/* TCP_FASTOPEN_KEY on the listener overrides the stack's keys; 16 or 32
+ * bytes, read back as set. */
+TEST(key_sockopt_on_listener)
+{
+	struct sc *sc = sc_new(NULL);
+	uint8_t keys[32], got[40];
+	unsigned int len = sizeof(got);
+	int l;
+
+	for (int i = 0; i < 32; i++)
+		keys[i] = (uint8_t)i;
+	l = tfo_listener(sc, 0x3, 16);
+	REQUIRE(l >= 0);
+	CHECK_EQ(synack_setsockopt(sc->st, l, IPPROTO_TCP, 33, keys, 20), -EINVAL);
+	CHECK_EQ(synack_setsockopt(sc->st, l, IPPROTO_TCP, 33, keys, 32), 0);
+	CHECK_EQ(synack_getsockopt(sc->st, l, IPPROTO_TCP, 33, got, &len), 0);
+	CHECK_EQ(len, 32);
+	CHECK_MEM(got, keys, 32);
+	send_syn_c(sc, SC_PEER_PORT, C_VALID, COOKIE_B, DATA, DLEN);
+	EXPECT_SYNACK_C(sc, SC_PEER_PORT, DLEN, C_VALID, COOKIE_A);
+	CHECK_MIB(sc, "TcpExtTCPFastOpenPassiveAltKey", 1);
+	SC_FREE(sc);
+}
+
+TEST(key_sysctl_rejects_bad_text)
+{
+	struct sc *sc = sc_new(NULL);
+
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen_key", "0123"), -EINVAL);
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen_key", KEY_A ",zz"), -EINVAL);
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen_key", KEY_A "x"), -EINVAL);
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen", "0x403"), 0);
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.tcp_fastopen", "abc"), -EINVAL);
+	CHECK_EQ(synack_sysctl_set_str(sc->st, "net.ipv4.no_such", "1"), -ENOENT);
+	SC_FREE(sc);
+}
+
 int main(void)
 {
 	RUN(cookie_request_gets_cookie);
@@ -711,5 +833,10 @@ int main(void)
 	RUN(third_ack_after_synack_timeouts);
 	RUN(icmp_error_on_child);
 	RUN(child_sends_before_third_ack);
+	RUN(key_sysctl_known_answer);
+	RUN(backup_key_cookie_accepted);
+	RUN(retired_key_cookie_fails);
+	RUN(key_sockopt_on_listener);
+	RUN(key_sysctl_rejects_bad_text);
 	return TEST_SUMMARY();
 }
