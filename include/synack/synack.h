@@ -104,6 +104,12 @@ SYNACK_API struct synack_link *synack_sim_wire_end(struct synack_sim_wire *w, in
 SYNACK_API struct synack_sim_stats synack_sim_wire_stats(const struct synack_sim_wire *w, int dir);
 SYNACK_API void synack_sim_wire_free(struct synack_sim_wire *w);
 
+/* Two links joined in memory by a socketpair, for stacks on different
+ * threads (real clock only; the sim wire is for one thread and virtual
+ * time). Each end polls readable through its wait_fd. MACs end in :01 and
+ * :02; mtu 0 means 1500. Destroy each end with synack_link_destroy. */
+SYNACK_API int synack_pipe_pair_new(uint32_t mtu, struct synack_link **a, struct synack_link **b);
+
 /* A Linux TAP device: attached if it exists, created otherwise; set to mtu
  * (0 keeps the current MTU) and brought up. The link gets a random locally
  * administered MAC (not the kernel's MAC of the TAP interface).
@@ -153,6 +159,17 @@ SYNACK_API int synack_stack_poll(struct stack *st);
 SYNACK_API uint64_t synack_stack_next_deadline(struct stack *st);
 /* A descriptor that polls readable when frames arrive, or -1. */
 SYNACK_API int synack_stack_wait_fd(struct stack *st);
+/*
+ * The event-loop descriptor: one descriptor (owned by the stack) that polls
+ * readable whenever synack_stack_poll has work - a frame on the link, or,
+ * on a real clock, a timer due (it holds a timerfd the stack keeps armed at
+ * its next deadline, re-armed by every poll and every socket call that sets
+ * a timer). Add it to your own epoll/libuv/libevent loop and call
+ * synack_stack_poll when it fires; nothing else is needed. On a virtual
+ * clock it watches the link only: move time yourself to
+ * synack_stack_next_deadline. A negative errno if it cannot be made.
+ */
+SYNACK_API int synack_stack_event_fd(struct stack *st);
 
 /* Drive stacks that share one virtual clock until nothing is due before
  * until_ns: poll each, then move the clock to the earliest deadline.
@@ -213,7 +230,8 @@ SYNACK_API void synack_ping_set_handler(struct stack *st, synack_echo_fn fn, voi
  * SO_SNDBUF, SO_ERROR; IPPROTO_TCP TCP_MAXSEG, TCP_SYNCNT, TCP_QUICKACK,
  * TCP_DEFER_ACCEPT, TCP_NODELAY, TCP_USER_TIMEOUT; and for data transfer
  * SO_LINGER, SO_KEEPALIVE, SO_RCVLOWAT, TCP_CORK, TCP_KEEPIDLE,
- * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_LINGER2, TCP_CONGESTION (a string:
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_LINGER2, SO_RCVTIMEO and SO_SNDTIMEO
+ * (struct timeval; they bound the blocking calls), TCP_CONGESTION (a string:
  * "cubic", "reno") and TCP_INFO (struct synack_tcp_info below).
  * TCP Fast Open: TCP_FASTOPEN (a listener's queue length), TCP_FASTOPEN_KEY
  * (16 bytes, or 32 with a backup key), TCP_FASTOPEN_CONNECT (connect()
@@ -265,6 +283,47 @@ SYNACK_API long synack_sendto(struct stack *st, int fd, const void *buf, size_t 
 struct iovec;
 SYNACK_API long synack_sendv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);
 SYNACK_API long synack_recvv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);
+/*
+ * Readiness for many sockets, as Linux's epoll with its flags and event
+ * bits (<sys/epoll.h>): EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR
+ * (the last two always reported), EPOLLET (edge-triggered: reported once per
+ * readiness change), EPOLLONESHOT (disarmed after one report until
+ * EPOLL_CTL_MOD). Instances have their own descriptors, separate from the
+ * sockets'. wait never blocks: it returns what is ready now (0..maxevents),
+ * so call it after synack_stack_poll. A socket's registrations go when the
+ * socket is closed. Errors as Linux: -EBADF, -EEXIST, -ENOENT, -EINVAL.
+ */
+struct epoll_event;
+SYNACK_API int synack_epoll_create(struct stack *st);
+SYNACK_API int synack_epoll_ctl(struct stack *st, int epfd, int op, int fd, struct epoll_event *ev);
+SYNACK_API int synack_epoll_wait(struct stack *st, int epfd, struct epoll_event *events, int maxevents);
+SYNACK_API int synack_epoll_close(struct stack *st, int epfd);
+
+/*
+ * Blocking mode (real clock only). Threading rules: a stack belongs to one
+ * thread at a time. synack_thread_start gives it a thread of its own that
+ * polls it whenever there is work; from then on every other call on that
+ * stack, from any thread, must be made between synack_lock and
+ * synack_unlock - except the *_wait calls below, which lock for themselves
+ * and release the lock while they sleep. synack_thread_stop (or
+ * synack_stack_free) joins the thread; waiting callers return.
+ *
+ * The *_wait calls block as Linux's blocking sockets do: accept and recv
+ * until there is something (SO_RCVTIMEO bounds the wait: -EAGAIN), connect
+ * until the handshake ends (0 or its error; -EINPROGRESS after
+ * SO_SNDTIMEO), send until all of buf is queued (SO_SNDTIMEO: what was
+ * queued, or -EAGAIN). MSG_DONTWAIT makes one call non-blocking. Without the
+ * thread they drive the stack themselves on the calling thread.
+ */
+SYNACK_API int synack_thread_start(struct stack *st);
+SYNACK_API int synack_thread_stop(struct stack *st);
+SYNACK_API void synack_lock(struct stack *st);
+SYNACK_API void synack_unlock(struct stack *st);
+SYNACK_API int synack_accept_wait(struct stack *st, int fd, struct sockaddr_in *peer);
+SYNACK_API int synack_connect_wait(struct stack *st, int fd, const struct sockaddr_in *addr);
+SYNACK_API long synack_send_wait(struct stack *st, int fd, const void *buf, size_t len, int flags);
+SYNACK_API long synack_recv_wait(struct stack *st, int fd, void *buf, size_t len, int flags);
+
 /* SHUT_RD, SHUT_WR, SHUT_RDWR: -ENOTCONN when not connected. */
 SYNACK_API int synack_shutdown(struct stack *st, int fd, int how);
 /* TCP_INFO's answer: the layout and field meanings of Linux's struct

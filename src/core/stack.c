@@ -53,7 +53,9 @@ void synack_stack_free(struct stack *st)
 {
 	if (!st)
 		return;
+	synack_thread_stop(st);
 	tcp_v4_destroy(st);
+	stack_events_destroy(st);
 	arp_destroy(st);
 	ip_destroy(st);
 	timer_wheel_destroy(&st->timers);
@@ -103,6 +105,7 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 	st->dev.mask = prefix_to_mask(cfg->prefix_len);
 	st->dev.gateway = cfg->gateway.s_addr;
 	st->dev.up = true;
+	stack_events_link_up(st);
 	inet_ntop(AF_INET, &cfg->addr, addr, sizeof(addr));
 	trace_event(st, "netdev_up", "%s %s/%u mtu %u mac %02x:%02x:%02x:%02x:%02x:%02x", l->ops->kind, addr,
 		    cfg->prefix_len, st->dev.mtu, l->mac[0], l->mac[1], l->mac[2], l->mac[3], l->mac[4],
@@ -165,6 +168,7 @@ int synack_stack_poll(struct stack *st)
 	while (st->dev.up && done < POLL_BUDGET && (n = dev_rx_one(st)) > 0)
 		done++;
 	done += timer_wheel_run(st, &st->timers, stack_now(st));
+	stack_events_rearm(st);
 	return done;
 }
 

@@ -55,6 +55,14 @@ struct stack {
 
 	synack_echo_fn echo_fn;
 	void *echo_ctx;
+
+	/* The event-loop descriptor (stack_events.c). */
+	struct {
+		bool on;
+		int epfd, tfd;          /* tfd: -1 on a virtual clock */
+		uint64_t armed;         /* the deadline tfd is set for */
+	} ev;
+	struct synack_thread *thr;  /* blocking mode (sock/blocking.c), or NULL */
 };
 
 uint64_t clock_now(const struct synack_clock *clk);
@@ -63,6 +71,17 @@ static inline uint64_t stack_now(const struct stack *st) { return clock_now(st->
 /* The stack's time in jiffies (ms), as Linux's tcp_jiffies32/tcp_time_stamp. */
 static inline uint32_t stack_jiffies(const struct stack *st) { return (uint32_t)(stack_now(st) / 1000000ULL); }
 static inline bool trace_enabled(const struct stack *st) { return st->trace_fn != NULL; }
+
+/* The event-loop descriptor: re-arm its timer at the next deadline. */
+void stack_events_rearm(struct stack *st);
+void stack_events_link_up(struct stack *st);
+void stack_events_destroy(struct stack *st);
+/* A timer was set for expires_ns: re-arm if it is earlier than planned. */
+static inline void stack_events_timer_set(struct stack *st, uint64_t expires_ns)
+{
+	if (st->ev.on && expires_ns < st->ev.armed)
+		stack_events_rearm(st);
+}
 
 /* Hand a frame to the link (traces it and counts it). Does not consume. */
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len);

@@ -283,6 +283,7 @@ void mod_timer(struct stack *st, struct timer *t, uint64_t expires_ns)
 	t->expires = jiffy_of_ns(expires_ns);
 	enqueue_timer(w, t);
 	w->pending++;
+	stack_events_timer_set(st, expires_ns);
 }
 
 bool del_timer(struct stack *st, struct timer *t)

@@ -73,6 +73,8 @@ static struct sock *sockfd_lookup(const struct stack *st, int fd)
 	return st->tcp.fds[fd];
 }
 
+struct sock *sock_lookup(const struct stack *st, int fd) { return sockfd_lookup(st, fd); }
+
 /* The lowest free descriptor, growing the table if need be (Linux:
  * get_unused_fd_flags). Nothing is installed yet. */
 static int get_unused_fd(struct stack *st)
@@ -176,6 +178,7 @@ void sk_free(struct sock *sk)
 	if (sk->ca_ops && sk->ca_ops->release)
 		sk->ca_ops->release(sk);
 	tcp_fastopen_sk_free(sk); /* fastopen: */
+	ep_forget_sock(sk);
 	skb_queue_purge(&sk->rtx_queue);
 	skb_queue_purge(&sk->receive_queue);
 	skb_queue_purge(&sk->write_queue);
@@ -193,11 +196,8 @@ void sk_free(struct sock *sk)
 	free(sk);
 }
 
-/* Where readiness callbacks (sk_data_ready, sk_write_space) will go. */
-void sk_state_change(struct sock *sk)
-{
-	(void)sk;
-}
+/* Readiness may have changed: wake epoll and blocked callers. */
+void sk_state_change(struct sock *sk) { sk_wakeup(sk); }
 
 /* -------------------------------------------------------------- addresses */
 
@@ -502,6 +502,7 @@ int synack_close(struct stack *st, int fd)
 	st->tcp.fds[fd] = NULL;
 	sk->fd = -1;
 	sk->orphan = true;
+	ep_forget_sock(sk);
 	/* tcp_close frees sk or keeps it for the protocol: hands off now. */
 	tcp_close(sk);
 	return 0;
@@ -865,6 +866,24 @@ static void sock_set_rcvlowat(struct sock *sk, int val)
 
 /* SOL_SOCKET (Linux: sk_setsockopt). Every option reads an int first;
  * SO_LINGER then needs the whole struct linger. */
+/* SO_RCVTIMEO / SO_SNDTIMEO for the blocking calls (blocking.c): a struct
+ * timeval; zero waits forever (Linux: sock_set_timeout). */
+static int sock_set_timeout(struct timeval *to, const void *optval, unsigned int optlen)
+{
+	struct timeval tv;
+
+	if (optlen < sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, optval, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	/* A negative time is Linux's "do not wait": one microsecond here. */
+	if (tv.tv_sec < 0)
+		tv = (struct timeval){ 0, 1 };
+	*to = tv;
+	return 0;
+}
+
 static int sock_setsockopt(struct sock *sk, int name, int val, const void *optval, unsigned int optlen)
 {
 	struct stack *st = sk->st;
@@ -901,6 +920,10 @@ static int sock_setsockopt(struct sock *sk, int name, int val, const void *optva
 	case SO_RCVLOWAT:
 		sock_set_rcvlowat(sk, val);
 		return 0;
+	case SO_RCVTIMEO:
+		return sock_set_timeout(&sk->rcvtimeo, optval, optlen);
+	case SO_SNDTIMEO:
+		return sock_set_timeout(&sk->sndtimeo, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1098,6 +1121,7 @@ union sockopt_val {
 	struct synack_tcp_info info;
 	char name[TCP_CA_NAME_MAX];
 	uint8_t keys[2 * TCP_FASTOPEN_KEY_LENGTH];
+	struct timeval tv;
 };
 
 /* Fills *v and returns its size, or a negative errno. */
@@ -1138,6 +1162,12 @@ static int sock_getsockopt(struct sock *sk, int name, union sockopt_val *v)
 		v->ling.l_onoff = sk->linger_on;
 		v->ling.l_linger = sk->linger_secs;
 		return sizeof(v->ling);
+	case SO_RCVTIMEO:
+		v->tv = sk->rcvtimeo;
+		return sizeof(v->tv);
+	case SO_SNDTIMEO:
+		v->tv = sk->sndtimeo;
+		return sizeof(v->tv);
 	default:
 		return -ENOPROTOOPT;
 	}

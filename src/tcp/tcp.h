@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include "core/list.h"
 #include "core/skb.h"
 #include "core/siphash.h"
@@ -313,6 +314,7 @@ struct sock {
 	uint8_t sk_shutdown;                /* RCV_SHUTDOWN | SEND_SHUTDOWN */
 	bool linger_on;
 	int linger_secs;                    /* SO_LINGER */
+	struct timeval rcvtimeo, sndtimeo;  /* SO_RCVTIMEO / SO_SNDTIMEO (blocking.c); 0: forever */
 	int linger2;                        /* TCP_LINGER2 (s; -1: RST), 0 = tcp_fin_timeout */
 	bool cork;                          /* TCP_CORK */
 	bool keepalive;                     /* SO_KEEPALIVE */
@@ -322,6 +324,7 @@ struct sock {
 	uint8_t probes_out;                 /* keepalive / zero-window probes sent */
 	struct timer keepalive_timer;       /* keepalive, and FIN-WAIT-2 (as Linux) */
 	struct list_head orphan_node;       /* on st->tcp.orphans while orphaned and alive */
+	struct list_head epoll_items;       /* epoll registrations (epoll.c); lazily set up */
 };
 
 #define RCV_SHUTDOWN 1
@@ -447,6 +450,9 @@ struct tcp_state_all {
 	uint64_t tfo_active_disable_stamp;  /* ns */
 	uint32_t tfo_active_disable_times;
 	struct tcp_metrics *metrics;        /* per-destination cache (tcp_metrics.c) */
+	struct eventpoll **eps;             /* epoll instances by descriptor (epoll.c) */
+	int neps;
+	uint64_t wakeups;                   /* socket wakeups so far (blocking mode waits on it) */
 };
 
 /* ---- tcp_ipv4.c ---- */
@@ -722,5 +728,15 @@ struct sock *sk_alloc(struct stack *st);
 void sk_free(struct sock *sk);
 /* Called when the listener has a new child or a socket changes readiness. */
 void sk_state_change(struct sock *sk);
+/* Data arrived / send space was freed (Linux: sk_data_ready, sk_write_space). */
+#define sk_data_ready(sk) sk_wakeup(sk)
+#define sk_write_space(sk) sk_wakeup(sk)
+struct sock *sock_lookup(const struct stack *st, int fd);
+
+/* ---- sock/epoll.c ---- */
+/* A readiness change on sk: its epoll registrations may be ready. */
+void sk_wakeup(struct sock *sk);
+void ep_forget_sock(struct sock *sk);
+void ep_destroy_all(struct stack *st);
 
 #endif

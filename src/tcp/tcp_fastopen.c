@@ -250,9 +250,10 @@ void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
 	TCP_SKB_CB(data)->tcp_flags = flags & (uint8_t)~TCPHDR_SYN;
 	sk->rcv_nxt = cb->end_seq;
 	sk->bytes_received = data->len;
-	if (data->len)
+	if (data->len) {
 		skb_queue_tail(&sk->receive_queue, data);
-	else
+		sk_data_ready(sk);
+	} else
 		kfree_skb(data);
 	if (flags & TCPHDR_FIN)
 		tcp_fin(sk);

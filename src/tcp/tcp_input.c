@@ -495,6 +495,8 @@ static int tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *acked_pk
 		skb_unlink(skb, &sk->rtx_queue);
 		kfree_skb(skb);
 	}
+	if (flag)
+		sk_write_space(sk);
 	return flag;
 }
 
@@ -1033,6 +1035,7 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
 	if (data->len) {
 		cb->end_seq = cb->seq + data->len;
 		skb_queue_tail(&sk->receive_queue, data);
+		sk_data_ready(sk);
 	} else {
 		kfree_skb(data);
 	}

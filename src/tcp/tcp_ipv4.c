@@ -47,6 +47,7 @@ void tcp_v4_destroy(struct stack *st)
 	t->fds = NULL;
 	t->nfds = 0;
 	inet_hashinfo_destroy(st);
+	ep_destroy_all(st);
 	tcp_metrics_free(t->metrics); /* fastopen: the cookie cache */
 	t->metrics = NULL;
 }
