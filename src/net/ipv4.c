@@ -158,6 +158,11 @@ static bool ip_route_input(struct stack *st, struct sk_buff *skb)
 	}
 	if (ip_is_local(st, iph->daddr))
 		return true;
+	/* A transparent listener takes TCP to any unicast address (a TUN/TAP
+	 * terminator); Linux gets there with TPROXY and IP_TRANSPARENT. */
+	if (iph->protocol == IPPROTO_TCP && st->tcp.catchall && !ipv4_is_multicast(iph->daddr) &&
+	    !ipv4_is_zeronet(iph->daddr))
+		return true;
 	MIB_INC(st, IpInAddrErrors);
 	ip_drop(st, skb, "not addressed to us");
 	return false;

@@ -1081,6 +1081,30 @@ static int tcp_setsockopt_congestion(struct sock *sk, const void *val, unsigned 
 	return tcp_set_congestion_control(sk, name);
 }
 
+/* IP_TRANSPARENT: a listener with it also takes connections to any other
+ * address and port no socket matches, keeping the original destination as
+ * its children's local address (getsockname); the stack then accepts TCP
+ * for any address. Linux needs TPROXY rules for the same; here the option
+ * alone makes the catch-all that TUN/TAP terminators need. */
+static int ip_setsockopt(struct sock *sk, int name, const void *val, unsigned int len)
+{
+	int v;
+
+	if (name != IP_TRANSPARENT)
+		return -ENOPROTOOPT;
+	if (len < sizeof(int))
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	memcpy(&v, val, sizeof(v));
+	sk->transparent = v != 0;
+	if (sk->c.state == TCP_LISTEN && sk->transparent)
+		sk->st->tcp.catchall = sk;
+	else if (sk->st->tcp.catchall == sk && !sk->transparent)
+		sk->st->tcp.catchall = NULL;
+	return 0;
+}
+
 int synack_setsockopt(struct stack *st, int fd, int level, int name, const void *val, unsigned int len)
 {
 	struct sock *sk = sockfd_lookup(st, fd);
@@ -1088,6 +1112,8 @@ int synack_setsockopt(struct stack *st, int fd, int level, int name, const void 
 
 	if (!sk)
 		return -EBADF;
+	if (level == IPPROTO_IP)
+		return ip_setsockopt(sk, name, val, len);
 	if (level != SOL_SOCKET && level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
@@ -1252,14 +1278,21 @@ int synack_getsockopt(struct stack *st, int fd, int level, int name, void *val, 
 
 	if (!sk)
 		return -EBADF;
-	if (level != SOL_SOCKET && level != IPPROTO_TCP)
+	if (level != SOL_SOCKET && level != IPPROTO_TCP && level != IPPROTO_IP)
 		return -ENOPROTOOPT;
 	if (!len || !val)
 		return -EFAULT;
 	if (level == SOL_SOCKET && *len > INT_MAX)
 		return -EINVAL;
 	memset(&v, 0, sizeof(v));
-	size = level == SOL_SOCKET ? sock_getsockopt(sk, name, &v) : tcp_getsockopt(sk, name, &v);
+	if (level == IPPROTO_IP) {
+		if (name != IP_TRANSPARENT)
+			return -ENOPROTOOPT;
+		v.i = sk->transparent;
+		size = sizeof(int);
+	} else {
+		size = level == SOL_SOCKET ? sock_getsockopt(sk, name, &v) : tcp_getsockopt(sk, name, &v);
+	}
 	if (size < 0)
 		return size;
 	n = *len < (unsigned int)size ? *len : (unsigned int)size;

@@ -92,11 +92,15 @@ void inet_listen_hash(struct sock *sk)
 {
 	if (hlist_unhashed(&sk->c.node))
 		hlist_add_head(&sk->c.node, lhash_bucket(sk->st, sk->c.lport));
+	if (sk->transparent) /* the catch-all for every other destination */
+		sk->st->tcp.catchall = sk;
 }
 
 void inet_listen_unhash(struct sock *sk)
 {
 	hlist_del_init(&sk->c.node);
+	if (sk->st->tcp.catchall == sk)
+		sk->st->tcp.catchall = NULL;
 }
 
 /* Like the two lhash2 probes of __inet_lookup_listener: a listener bound to
@@ -106,6 +110,9 @@ struct sock *inet_lookup_listener(struct stack *st, uint32_t daddr, uint16_t dpo
 	struct sock *wild = NULL;
 	struct hlist_node *pos, *n;
 
+	/* Another host's address: only a transparent listener answers. */
+	if (st->tcp.catchall && !ip_is_local(st, daddr))
+		return st->tcp.catchall;
 	hlist_for_each_safe(pos, n, lhash_bucket(st, dport)) {
 		struct sock *sk = hlist_entry(pos, struct sock, c.node);
 
@@ -116,7 +123,7 @@ struct sock *inet_lookup_listener(struct stack *st, uint32_t daddr, uint16_t dpo
 		if (sk->c.laddr == INADDR_ANY && !wild)
 			wild = sk;
 	}
-	return wild;
+	return wild ? wild : st->tcp.catchall;
 }
 
 static bool in_lhash(struct sock *sk)
@@ -340,14 +347,21 @@ void inet_put_port(struct sock *sk)
 		inet_bind_bucket_destroy(tb);
 }
 
-/* A passive child shares its listener's port with no conflict check. */
+/* A passive child shares its listener's port with no conflict check; a
+ * transparent listener's child keeps the port it was reached on, in that
+ * port's bucket (as Linux's __inet_inherit_port for TPROXY). */
 int __inet_inherit_port(const struct sock *listener, struct sock *child)
 {
-	struct inet_bind_bucket *tb = inet_bind_bucket_find(listener->st, listener->c.lport);
+	uint16_t port = listener->transparent ? child->c.lport : listener->c.lport;
+	struct inet_bind_bucket *tb = inet_bind_bucket_find(listener->st, port);
 
-	if (!tb || child->in_bhash)
-		return tb ? 0 : -ENOENT;
-	inet_bind_hash(child, tb, listener->c.lport);
+	if (child->in_bhash)
+		return 0;
+	if (!tb && port != listener->c.lport)
+		tb = inet_bind_bucket_create(listener->st, port);
+	if (!tb)
+		return -ENOENT;
+	inet_bind_hash(child, tb, port);
 	return 0;
 }
 

@@ -312,6 +312,7 @@ struct sock {
 
 	/* User-side state. */
 	uint8_t sk_shutdown;                /* RCV_SHUTDOWN | SEND_SHUTDOWN */
+	bool transparent;                   /* IP_TRANSPARENT (a listener catching every destination) */
 	bool linger_on;
 	int linger_secs;                    /* SO_LINGER */
 	struct timeval rcvtimeo, sndtimeo;  /* SO_RCVTIMEO / SO_SNDTIMEO (blocking.c); 0: forever */
@@ -450,6 +451,7 @@ struct tcp_state_all {
 	uint64_t tfo_active_disable_stamp;  /* ns */
 	uint32_t tfo_active_disable_times;
 	struct tcp_metrics *metrics;        /* per-destination cache (tcp_metrics.c) */
+	struct sock *catchall;              /* an IP_TRANSPARENT listener: takes any destination */
 	struct eventpoll **eps;             /* epoll instances by descriptor (epoll.c) */
 	int neps;
 	uint64_t wakeups;                   /* socket wakeups so far (blocking mode waits on it) */

@@ -1545,8 +1545,9 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	/* A SYN that reopened a TIME-WAIT tuple brings its ISN (7.2). */
 	uint32_t isn = TCP_SKB_CB(skb)->tcp_tw_isn;
 
-	/* Never answer a SYN sent to a broadcast (Linux: tcp_v4_conn_request). */
-	if (iph->daddr != st->dev.addr)
+	/* Never answer a SYN sent to a broadcast (Linux: tcp_v4_conn_request);
+	 * a transparent listener answers for any unicast address. */
+	if (iph->daddr != st->dev.addr && (!sk->transparent || ip_is_broadcast(st, iph->daddr)))
 		goto drop;
 	if ((st->sysctl.tcp_syncookies == 2 || inet_csk_reqsk_queue_is_full(sk)) && !isn) {
 		want_cookie = tcp_syn_flood_action(sk);
