@@ -233,6 +233,12 @@ SYNACK_API void synack_ping_set_handler(struct stack *st, synack_echo_fn fn, voi
  * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_LINGER2, SO_RCVTIMEO and SO_SNDTIMEO
  * (struct timeval; they bound the blocking calls), TCP_CONGESTION (a string:
  * "cubic", "reno") and TCP_INFO (struct synack_tcp_info below).
+ * IPPROTO_IP IP_TRANSPARENT (int) on a listener makes it the stack's
+ * catch-all: it also accepts connections to any other host's address and
+ * any port (a TUN/TAP terminator's needs; Linux would need TPROXY rules),
+ * and getsockname on each child gives the address and port the peer
+ * dialled. Connections to the stack's own address still go to their own
+ * listeners or get a RST.
  * TCP Fast Open: TCP_FASTOPEN (a listener's queue length), TCP_FASTOPEN_KEY
  * (16 bytes, or 32 with a backup key), TCP_FASTOPEN_CONNECT (connect()
  * returns 0 at once when a cookie is cached; the first send carries the SYN
@@ -316,6 +322,7 @@ SYNACK_API int synack_epoll_close(struct stack *st, int epfd);
  * thread they drive the stack themselves on the calling thread.
  */
 SYNACK_API int synack_thread_start(struct stack *st);
+/* A stopped thread wakes its waiting callers with -ECANCELED. */
 SYNACK_API int synack_thread_stop(struct stack *st);
 SYNACK_API void synack_lock(struct stack *st);
 SYNACK_API void synack_unlock(struct stack *st);
@@ -323,6 +330,11 @@ SYNACK_API int synack_accept_wait(struct stack *st, int fd, struct sockaddr_in *
 SYNACK_API int synack_connect_wait(struct stack *st, int fd, const struct sockaddr_in *addr);
 SYNACK_API long synack_send_wait(struct stack *st, int fd, const void *buf, size_t len, int flags);
 SYNACK_API long synack_recv_wait(struct stack *st, int fd, void *buf, size_t len, int flags);
+
+/* Closed sockets still doing protocol work (sending a FIN, waiting for its
+ * ACK, FIN-WAIT-2; TIME-WAIT not counted): poll until 0 before freeing a
+ * stack when an orderly close matters. */
+SYNACK_API unsigned int synack_stack_orphans(const struct stack *st);
 
 /* SHUT_RD, SHUT_WR, SHUT_RDWR: -ENOTCONN when not connected. */
 SYNACK_API int synack_shutdown(struct stack *st, int fd, int how);

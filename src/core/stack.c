@@ -169,6 +169,7 @@ int synack_stack_poll(struct stack *st)
 		done++;
 	done += timer_wheel_run(st, &st->timers, stack_now(st));
 	stack_events_rearm(st);
+	ep_sync_ready(st);
 	return done;
 }
 

@@ -59,7 +59,11 @@ struct stack {
 	/* The event-loop descriptor (stack_events.c). */
 	struct {
 		bool on;
-		int epfd, tfd;          /* tfd: -1 on a virtual clock */
+		int epfd;               /* the public descriptor: corefd + rfd */
+		int corefd;             /* the link and the timer */
+		int tfd;                /* -1 on a virtual clock */
+		int rfd;                /* eventfd: an epoll ready list is not empty */
+		bool ready;             /* rfd is signalled */
 		uint64_t armed;         /* the deadline tfd is set for */
 	} ev;
 	struct synack_thread *thr;  /* blocking mode (sock/blocking.c), or NULL */
@@ -76,6 +80,9 @@ static inline bool trace_enabled(const struct stack *st) { return st->trace_fn !
 void stack_events_rearm(struct stack *st);
 void stack_events_link_up(struct stack *st);
 void stack_events_destroy(struct stack *st);
+void stack_events_set_ready(struct stack *st, bool ready);
+/* The link-and-timer set alone (what a thread polling the stack sleeps on). */
+int stack_events_core_fd(struct stack *st);
 /* A timer was set for expires_ns: re-arm if it is earlier than planned. */
 static inline void stack_events_timer_set(struct stack *st, uint64_t expires_ns)
 {

@@ -43,9 +43,12 @@ static void neigh_rand_reach_time(struct stack *st)
 
 struct neighbour *neigh_lookup(struct stack *st, uint32_t ip)
 {
+	/* Hashed once here: list_for_each_entry re-reads its head argument
+	 * on every step, which would cost a SipHash per entry visited. */
+	struct list_head *bucket = &st->arp.buckets[neigh_hash(st, ip)];
 	struct neighbour *n;
 
-	list_for_each_entry(n, &st->arp.buckets[neigh_hash(st, ip)], hash)
+	list_for_each_entry(n, bucket, hash)
 		if (n->ip == ip)
 			return n;
 	return NULL;

@@ -59,6 +59,7 @@ static void icmp_out_count(struct stack *st, uint8_t type)
 	case ICMP_DEST_UNREACH: MIB_INC(st, IcmpMsgOutType3); MIB_INC(st, IcmpOutDestUnreachs); break;
 	case ICMP_ECHO: MIB_INC(st, IcmpMsgOutType8); MIB_INC(st, IcmpOutEchos); break;
 	case ICMP_TIME_EXCEEDED: MIB_INC(st, IcmpMsgOutType11); MIB_INC(st, IcmpOutTimeExcds); break;
+	case ICMP_PARAMETERPROB: MIB_INC(st, IcmpMsgOutType12); MIB_INC(st, IcmpOutParmProbs); break;
 	default: break;
 	}
 }

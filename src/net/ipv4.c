@@ -168,6 +168,106 @@ static bool ip_route_input(struct stack *st, struct sk_buff *skb)
 	return false;
 }
 
+/* IP option kinds and timestamp flags (RFC 791, Linux's IPOPT_*). */
+#define IPOPT_END 0
+#define IPOPT_NOOP 1
+#define IPOPT_RR 7
+#define IPOPT_TIMESTAMP 68
+#define IPOPT_LSRR 131
+#define IPOPT_SSRR 137
+#define IPOPT_RA 148
+#define IPOPT_TS_TSANDADDR 1
+#define IPOPT_TS_PRESPEC 3
+
+/* Where the option list of iph first breaks the rules of Linux's
+ * __ip_options_compile for a received packet (an offset into the header,
+ * as ICMP parameter problem reports it), or -1. *srr: a source route. */
+static int ip_options_check(const uint8_t *iph, uint32_t ihl, bool *srr)
+{
+	const uint8_t *o = iph + IP_HLEN;
+	int left = (int)ihl - (int)IP_HLEN;
+	bool rr = false, ts = false;
+
+	*srr = false;
+	while (left > 0) {
+		int kind = o[0], olen, bad = -1;
+
+		if (kind == IPOPT_END)
+			return -1; /* the rest is padding (Linux rewrites it to EOL) */
+		if (kind == IPOPT_NOOP) {
+			o++;
+			left--;
+			continue;
+		}
+		if (left < 2 || (olen = o[1]) < 2 || olen > left)
+			return (int)(o - iph);
+		switch (kind) {
+		case IPOPT_LSRR:
+		case IPOPT_SSRR:
+			bad = olen < 3 ? 1 : o[2] < 4 ? 2 : *srr ? 0 : -1;
+			*srr = true;
+			break;
+		case IPOPT_RR:
+			bad = rr ? 0 : olen < 3 ? 1 : o[2] < 4 ? 2 : (o[2] <= olen && o[2] + 3 > olen) ? 2 : -1;
+			rr = true;
+			break;
+		case IPOPT_TIMESTAMP:
+			if (ts)
+				bad = 0;
+			else if (olen < 4)
+				bad = 1;
+			else if (o[2] < 5)
+				bad = 2;
+			else if (o[2] <= olen)
+				bad = o[2] + 3 > olen ? 2 :
+				      ((o[3] & 0xf) == IPOPT_TS_TSANDADDR || (o[3] & 0xf) == IPOPT_TS_PRESPEC) &&
+						      o[2] + 7 > olen ? 2 : -1;
+			else if ((o[3] & 0xf) != IPOPT_TS_PRESPEC && (o[3] >> 4) == 15)
+				bad = 3; /* the overflow counter cannot count another hop */
+			ts = true;
+			break;
+		case IPOPT_RA:
+			bad = olen < 4 ? 1 : -1;
+			break;
+		default:
+			break; /* other kinds are skipped by their length */
+		}
+		if (bad >= 0)
+			return (int)(o - iph) + bad;
+		o += olen;
+		left -= olen;
+	}
+	return -1;
+}
+
+/* Linux's ip_rcv_options for a host: malformed options get IpInHdrErrors and
+ * an ICMP parameter problem pointing at the bad byte; a source-routed packet
+ * is dropped uncounted (accept_source_route is 0 on a host). Options are
+ * only checked: synack does not forward, so it records nothing in them. */
+static bool ip_rcv_options(struct stack *st, struct sk_buff *skb)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	uint32_t ihl = ip_hdr_ihl(iph) * 4u;
+	bool srr;
+	int bad;
+
+	if (ihl == IP_HLEN)
+		return true;
+	bad = ip_options_check(skb->data, ihl, &srr);
+	if (bad >= 0) {
+		MIB_INC(st, IpInHdrErrors);
+		icmp_send(st, skb, ICMP_PARAMETERPROB, 0, htonl((uint32_t)bad << 24));
+		trace_drop(st, "ip_rcv", "bad IP option at byte %d", bad);
+		kfree_skb(skb);
+		return false;
+	}
+	if (srr) {
+		ip_drop(st, skb, "source route option refused");
+		return false;
+	}
+	return true;
+}
+
 static void ip_local_deliver_finish(struct stack *st, struct sk_buff *skb)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
@@ -209,7 +309,7 @@ void ip_rcv(struct stack *st, struct sk_buff *skb)
 		ip_drop(st, skb, "interface down");
 		return;
 	}
-	if (!ip_rcv_core(st, skb) || !ip_route_input(st, skb))
+	if (!ip_rcv_core(st, skb) || !ip_route_input(st, skb) || !ip_rcv_options(st, skb))
 		return;
 	ip_local_deliver(st, skb);
 }

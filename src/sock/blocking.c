@@ -59,7 +59,7 @@ static void *stack_thread_main(void *arg)
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
 		uint64_t before = st->tcp.wakeups;
-		int epfd = st->ev.epfd;
+		int epfd = st->ev.corefd;
 
 		stack_poll_all(st);
 		if (st->tcp.wakeups != before)
@@ -108,7 +108,7 @@ int synack_thread_start(struct stack *st)
 		return -EINVAL;
 	if (st->thr)
 		return -EBUSY;
-	epfd = synack_stack_event_fd(st);
+	epfd = stack_events_core_fd(st);
 	if (epfd < 0)
 		return epfd;
 	t = calloc(1, sizeof(*t));
@@ -157,7 +157,7 @@ int synack_thread_stop(struct stack *st)
 	pthread_mutex_unlock(&t->lock);
 	thread_kick(t);
 	pthread_join(t->tid, NULL);
-	epoll_ctl(st->ev.epfd, EPOLL_CTL_DEL, t->kick_fd, NULL);
+	epoll_ctl(st->ev.corefd, EPOLL_CTL_DEL, t->kick_fd, NULL);
 	st->thr = NULL;
 	thread_fini(t);
 	return 0;
@@ -195,7 +195,7 @@ static uint64_t sock_timeout_ns(struct stack *st, int fd, int optname)
 static int drive_inline(struct stack *st, uint64_t deadline)
 {
 	uint64_t before = st->tcp.wakeups, now;
-	int epfd = synack_stack_event_fd(st);
+	int epfd = stack_events_core_fd(st);
 	struct epoll_event evs[4];
 
 	if (epfd < 0)
@@ -236,6 +236,10 @@ static int wait_for_wakeup(struct stack *st, uint64_t deadline)
 	return t->stop ? -ECANCELED : 0;
 }
 
+/* A wait that ended without a wakeup: the timeout's errno, or why else
+ * (-ECANCELED: the stack's thread was stopped). */
+static int timed_out(int wait_err, int timeout_errno) { return wait_err == -ETIMEDOUT ? timeout_errno : wait_err; }
+
 static uint64_t deadline_of(struct stack *st, int fd, int optname)
 {
 	uint64_t tmo = sock_timeout_ns(st, fd, optname);
@@ -261,9 +265,13 @@ int synack_accept_wait(struct stack *st, int fd, struct sockaddr_in *peer)
 		return r;
 	synack_lock(st);
 	deadline = deadline_of(st, fd, SO_RCVTIMEO);
-	while ((r = synack_accept(st, fd, peer)) == -EAGAIN)
-		if (wait_for_wakeup(st, deadline))
+	while ((r = synack_accept(st, fd, peer)) == -EAGAIN) {
+		int w = wait_for_wakeup(st, deadline);
+		if (w) {
+			r = timed_out(w, -EAGAIN);
 			break;
+		}
+	}
 	synack_unlock(st);
 	return r;
 }
@@ -281,8 +289,9 @@ int synack_connect_wait(struct stack *st, int fd, const struct sockaddr_in *addr
 	deadline = deadline_of(st, fd, SO_SNDTIMEO);
 	r = synack_connect(st, fd, addr);
 	while (r == -EINPROGRESS || r == -EALREADY) {
-		if (wait_for_wakeup(st, deadline)) {
-			r = -EINPROGRESS;
+		int w = wait_for_wakeup(st, deadline);
+		if (w) {
+			r = timed_out(w, -EINPROGRESS);
 			break;
 		}
 		if (synack_tcp_state(st, fd) == TCP_SYN_SENT)
@@ -314,8 +323,13 @@ long synack_send_wait(struct stack *st, int fd, const void *buf, size_t len, int
 			done += (size_t)r;
 		if (done == len || (r < 0 && r != -EAGAIN) || (flags & MSG_DONTWAIT))
 			break;
-		if (r == -EAGAIN && wait_for_wakeup(st, deadline))
-			break;
+		if (r == -EAGAIN) {
+			int w = wait_for_wakeup(st, deadline);
+			if (w) {
+				r = timed_out(w, -EAGAIN);
+				break;
+			}
+		}
 	}
 	synack_unlock(st);
 	return done ? (long)done : r;
@@ -330,9 +344,13 @@ long synack_recv_wait(struct stack *st, int fd, void *buf, size_t len, int flags
 		return r;
 	synack_lock(st);
 	deadline = deadline_of(st, fd, SO_RCVTIMEO);
-	while ((r = synack_recv(st, fd, buf, len, flags)) == -EAGAIN && !(flags & MSG_DONTWAIT))
-		if (wait_for_wakeup(st, deadline))
+	while ((r = synack_recv(st, fd, buf, len, flags)) == -EAGAIN && !(flags & MSG_DONTWAIT)) {
+		int w = wait_for_wakeup(st, deadline);
+		if (w) {
+			r = timed_out(w, -EAGAIN);
 			break;
+		}
+	}
 	synack_unlock(st);
 	return r;
 }

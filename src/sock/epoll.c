@@ -55,7 +55,21 @@ static void ep_list(struct epitem *epi)
 	if (!epi->listed && !epi->disarmed) {
 		list_add_tail(&epi->rdllink, &epi->ep->rdllist);
 		epi->listed = true;
+		stack_events_set_ready(epi->sk->st, true);
 	}
+}
+
+/* The event descriptor is readable exactly while some instance has
+ * registrations listed (Linux: ep_events_available). */
+void ep_sync_ready(struct stack *st)
+{
+	bool ready = false;
+
+	if (!st->ev.on)
+		return;
+	for (int i = 0; i < st->tcp.neps && !ready; i++)
+		ready = st->tcp.eps[i] && !list_empty(&st->tcp.eps[i]->rdllist);
+	stack_events_set_ready(st, ready);
 }
 
 static void ep_unlist(struct epitem *epi)
@@ -153,6 +167,7 @@ int synack_epoll_close(struct stack *st, int epfd)
 		ep_remove(epi);
 	free(ep);
 	st->tcp.eps[epfd] = NULL;
+	ep_sync_ready(st);
 	return 0;
 }
 
@@ -269,5 +284,6 @@ int synack_epoll_wait(struct stack *st, int epfd, struct epoll_event *events, in
 	/* Unexamined items stay first in line, then the level-triggered ones. */
 	list_splice_tail_init(&keep, &txlist);
 	list_splice_tail_init(&txlist, &ep->rdllist);
+	ep_sync_ready(st);
 	return n;
 }

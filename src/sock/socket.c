@@ -442,9 +442,12 @@ static int inet_stream_connect(struct sock *sk, const struct sockaddr_in *addr, 
 	if (sk->c.state == TCP_SYN_SENT || sk->c.state == TCP_SYN_RECV)
 		return err;
 	if (sk->c.state == TCP_CLOSE) {
-		/* Refused, timed out or unreachable: report it once. */
+		/* Refused, reset, timed out or unreachable: report it once, and
+		 * disconnect as Linux does (sk_prot->disconnect), so a reconnect
+		 * keeps no data or state of the old connection. */
 		err = sock_error(sk);
 		sk->sock_state = SS_UNCONNECTED;
+		tcp_disconnect(sk, 0);
 		return err ? err : -ECONNABORTED;
 	}
 	sk->sock_state = SS_CONNECTED;
@@ -1368,3 +1371,15 @@ int synack_tcp_state(struct stack *st, int fd)
 }
 
 /* synack_tcp_state_name lives with tcp_state_name in tcp.c. */
+
+unsigned int synack_stack_orphans(const struct stack *st)
+{
+	const struct list_head *pos;
+	unsigned int n = 0;
+
+	if (!st)
+		return 0;
+	for (pos = st->tcp.orphans.next; pos != &st->tcp.orphans; pos = pos->next)
+		n++;
+	return n;
+}

@@ -123,7 +123,9 @@ struct sock *inet_lookup_listener(struct stack *st, uint32_t daddr, uint16_t dpo
 		if (sk->c.laddr == INADDR_ANY && !wild)
 			wild = sk;
 	}
-	return wild ? wild : st->tcp.catchall;
+	/* Our own address keeps its RSTs for closed ports, as Linux's
+	 * TPROXY leaves local traffic alone. */
+	return wild;
 }
 
 static bool in_lhash(struct sock *sk)

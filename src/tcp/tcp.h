@@ -445,6 +445,10 @@ struct tcp_state_all {
 	struct list_head timewait;      /* TIME-WAIT minisocks */
 	uint32_t tw_count;
 	uint64_t last_synack_rl;        /* ns, rate limiting of reqsk ACKs */
+	/* RFC 5961 7: the host-wide challenge-ACK budget of this second
+	 * (Linux: the netns's tcp_challenge_timestamp/_count). */
+	uint32_t challenge_second;      /* 1 + the second it was drawn for; 0: never */
+	uint32_t challenge_count;
 	struct tcp_fastopen_context fastopen_ctx; /* the stack's cookie keys */
 	/* fastopen: active Fast Open paused after a blackhole (Linux: the
 	 * netns's tfo_active_disable_stamp/_times). */
@@ -739,6 +743,7 @@ struct sock *sock_lookup(const struct stack *st, int fd);
 /* A readiness change on sk: its epoll registrations may be ready. */
 void sk_wakeup(struct sock *sk);
 void ep_forget_sock(struct sock *sk);
+void ep_sync_ready(struct stack *st);
 void ep_destroy_all(struct stack *st);
 
 #endif

@@ -391,7 +391,7 @@ void tcp_fastopen_synack_timer(struct sock *sk)
 	sk->icsk_retransmits++;
 	if (!sk->retrans_stamp)
 		sk->retrans_stamp = stack_jiffies(st);
-	tmo = req->timeout_ms << req->num_timeout;
+	tmo = req->num_timeout < 32 ? req->timeout_ms << req->num_timeout : TCP_RTO_MAX_MS; /* no shift by >= 64 */
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, (uint32_t)(tmo < TCP_RTO_MAX_MS ? tmo : TCP_RTO_MAX_MS));
 }
 
@@ -411,7 +411,7 @@ void tcp_rcv_synrecv_state_fastopen(struct sock *sk)
 
 static uint64_t reqsk_timeout_ms(const struct request_sock *req)
 {
-	uint64_t t = req->timeout_ms << req->num_timeout;
+	uint64_t t = req->num_timeout < 32 ? req->timeout_ms << req->num_timeout : TCP_RTO_MAX_MS;
 
 	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
 }

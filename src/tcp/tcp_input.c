@@ -116,9 +116,34 @@ static bool tcp_oow_rate_limited(struct stack *st, const struct sk_buff *skb, in
 	return tcp_oow_rate_limited_at(st, mib, last);
 }
 
+/* RFC 5961 7, host-wide: tcp_challenge_ack_limit per second, the budget
+ * drawn at random in [limit/2, limit*3/2) each second so that an observer
+ * cannot count it down (Linux's tcp_challenge_ack_allowed). The default,
+ * INT_MAX, means no host-wide limit. */
+static bool tcp_challenge_ack_allowed(struct stack *st)
+{
+	long limit = st->sysctl.tcp_challenge_ack_limit;
+	uint32_t second = (uint32_t)(stack_now(st) / NSEC_PER_SEC) + 1;
+
+	if (limit >= INT32_MAX)
+		return true;
+	if (second != st->tcp.challenge_second) {
+		uint32_t half = ((uint32_t)limit + 1) >> 1;
+
+		st->tcp.challenge_second = second;
+		st->tcp.challenge_count = limit ? half + prng_below(&st->rng, (uint32_t)limit) : 0;
+	}
+	if (!st->tcp.challenge_count)
+		return false;
+	st->tcp.challenge_count--;
+	return true;
+}
+
 void tcp_send_challenge_ack(struct sock *sk)
 {
 	if (tcp_oow_rate_limited_at(sk->st, MIB_TcpExtTCPACKSkippedChallenge, &sk->last_oow_ack_time))
+		return;
+	if (!tcp_challenge_ack_allowed(sk->st))
 		return;
 	MIB_INC(sk->st, TcpExtTCPChallengeACK);
 	tcp_send_ack(sk);
@@ -174,6 +199,21 @@ static bool tcp_reset_check(const struct sock *sk, const struct sk_buff *skb)
 	       (s == TCP_CLOSE_WAIT || s == TCP_LAST_ACK || s == TCP_CLOSING);
 }
 
+/* Linux extends RFC 5961 3.2: a RST at the right edge of the highest SACK
+ * block we advertise (the end of what the peer sent) resets too. */
+static bool tcp_reset_at_max_sack(const struct sock *sk, uint32_t seq)
+{
+	uint32_t max_sack;
+
+	if (!sk->rx_opt.sack_ok || !sk->num_sacks)
+		return false;
+	max_sack = sk->selective_acks[0][1];
+	for (int i = 1; i < sk->num_sacks; i++)
+		if (after(sk->selective_acks[i][1], max_sack))
+			max_sack = sk->selective_acks[i][1];
+	return seq == max_sack;
+}
+
 static void tcp_syn_challenge(struct sock *sk)
 {
 	/* Linux's syn_inerr: tcp_rcv_established counts the SYN as an error. */
@@ -219,7 +259,7 @@ static bool tcp_validate_incoming(struct sock *sk, const struct sk_buff *skb)
 	}
 	if (rst) {
 		/* RFC 5961 3.2: only an exact hit resets; anything else is challenged. */
-		if (cb->seq == sk->rcv_nxt || tcp_reset_check(sk, skb)) {
+		if (cb->seq == sk->rcv_nxt || tcp_reset_check(sk, skb) || tcp_reset_at_max_sack(sk, cb->seq)) {
 			tcp_reset(sk);
 			return false;
 		}
@@ -1024,6 +1064,46 @@ static struct sk_buff *tcp_payload_from(struct sk_buff *skb, uint32_t seq)
 /* Bytes held for the user, in order or not (Linux: sk_rmem_alloc). */
 static uint64_t tcp_rmem_used(const struct sock *sk) { return tcp_rmem_alloc(sk); }
 
+/* What a queued skb really occupies: its buffer and its header (Linux's
+ * truesize). A one-byte segment holds a whole receive buffer. */
+static uint32_t tcp_skb_truesize(const struct sk_buff *skb)
+{
+	return skb->shinfo->size + (uint32_t)sizeof(*skb);
+}
+
+/* Linux's sk_rmem_alloc: the truesize of everything queued for the user. */
+static uint64_t tcp_rmem_truesize(const struct sock *sk)
+{
+	const struct sk_buff *skb;
+	uint64_t n = 0;
+
+	list_for_each_entry(skb, &sk->receive_queue.list, list)
+		n += tcp_skb_truesize(skb);
+	list_for_each_entry(skb, &sk->out_of_order_queue.list, list)
+		n += tcp_skb_truesize(skb);
+	return n;
+}
+
+/* Linux's tcp_try_coalesce: in-order data that fits behind the last queued
+ * skb is copied there, so a stream of small segments does not keep one
+ * buffer each. Consumes data on success. */
+static bool tcp_try_coalesce(struct sock *sk, struct sk_buff *data)
+{
+	struct sk_buff *tail;
+
+	if (list_empty(&sk->receive_queue.list))
+		return false;
+	tail = list_entry(sk->receive_queue.list.prev, struct sk_buff, list);
+	if (TCP_SKB_CB(tail)->end_seq != TCP_SKB_CB(data)->seq || skb_cloned(tail) ||
+	    skb_tailroom(tail) < data->len)
+		return false;
+	memcpy(skb_put(tail, data->len), data->data, data->len);
+	TCP_SKB_CB(tail)->end_seq = TCP_SKB_CB(data)->end_seq;
+	sk->receive_queue.bytes += data->len;
+	kfree_skb(data);
+	return true;
+}
+
 /* Append an in-order skb (data and/or FIN) to the receive queue. */
 static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
 {
@@ -1034,7 +1114,8 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
 	sk->bytes_received += data->len;
 	if (data->len) {
 		cb->end_seq = cb->seq + data->len;
-		skb_queue_tail(&sk->receive_queue, data);
+		if (!tcp_try_coalesce(sk, data))
+			skb_queue_tail(&sk->receive_queue, data);
 		sk_data_ready(sk);
 	} else {
 		kfree_skb(data);
@@ -1147,6 +1228,14 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (!data)
 		return;
 	if (after(cb->seq, sk->rcv_nxt)) {
+		/* Out-of-order data must fit the buffer as it really is, or tiny
+		 * segments would hold thousands of buffers (Linux:
+		 * tcp_try_rmem_schedule failing in tcp_data_queue_ofo). */
+		if (tcp_rmem_truesize(sk) + tcp_skb_truesize(data) > sk->sk_rcvbuf) {
+			MIB_INC(sk->st, TcpExtTCPOFODrop);
+			kfree_skb(data);
+			return;
+		}
 		tcp_data_queue_ofo(sk, data);
 		return;
 	}
@@ -1183,6 +1272,8 @@ void tcp_init_buffer_space(struct sock *sk)
 /* Linux's tcp_init_transfer (fastopen: not static, tcp_fastopen.c calls it). */
 void tcp_init_transfer(struct sock *sk)
 {
+	struct sk_buff *skb;
+
 	/* A slow handshake says nothing about the path: ssthresh starts over
 	 * (Linux: tcp_init_metrics), cwnd is 1 after repeated SYN loss. */
 	sk->snd_ssthresh = 0x7fffffff;
@@ -1190,6 +1281,11 @@ void tcp_init_transfer(struct sock *sk)
 	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
 	sk->ca_state = TCP_CA_Open;
 	sk->lost_out = sk->retrans_out = sk->sacked_out = 0;
+	/* fastopen: the counts start over, so SYN data still queued loses the
+	 * marks SYN timeouts gave it (tcp_enter_loss); a LOST mark left with
+	 * lost_out 0 kept tcp_rcv_fastopen_synack from resending it at once. */
+	list_for_each_entry(skb, &sk->rtx_queue.list, list)
+		TCP_SKB_CB(skb)->sacked &= (uint8_t)~(TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS | TCPCB_LOST);
 	sk->rcv_mss = (uint16_t)max_t(uint32_t, min_t(uint32_t, min_t(uint32_t, sk->advmss, sk->mss_cache),
 						      TCP_MSS_DEFAULT), TCP_MIN_MSS);
 	tcp_init_congestion_control(sk);
@@ -1352,23 +1448,37 @@ static bool tcp_in_close_states(int state)
 
 /* Step 7 of RFC 793 in Linux's order: data is taken in ESTABLISHED and
  * FIN-WAIT-1/2; after the peer's FIN it is ignored. */
-static void tcp_rcv_data_step(struct sock *sk, struct sk_buff *skb)
+static bool tcp_rcv_data_step(struct sock *sk, struct sk_buff *skb)
 {
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
 	switch (sk->c.state) {
 	case TCP_CLOSE_WAIT:
 	case TCP_CLOSING:
 	case TCP_LAST_ACK:
-		if (!before(TCP_SKB_CB(skb)->seq, sk->rcv_nxt))
-			return;
+		if (!before(cb->seq, sk->rcv_nxt))
+			return false;
 		/* fall through */
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
+		/* RFC 1122 4.2.2.13: new data after the peer's FIN (or SHUT_RD)
+		 * resets (Linux: TCPAbortOnData). Queuing it would put bytes past
+		 * the FIN in the receive queue. True: sk was reset, may be gone. */
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) && cb->end_seq != cb->seq &&
+		    after(cb->end_seq - !!(cb->tcp_flags & TCPHDR_FIN), sk->rcv_nxt)) {
+			MIB_INC(sk->st, TcpExtTCPAbortOnData);
+			tcp_v4_send_reset(sk->st, skb, "tcp_rcv_state_process: data after shutdown");
+			tcp_reset(sk);
+			return true;
+		}
+		/* fall through */
 	case TCP_ESTABLISHED:
 		tcp_data_queue(sk, skb);
 		break;
 	default:
 		break;
 	}
+	return false;
 }
 
 /* The synchronized states (Linux: tcp_rcv_established's slow path and the
@@ -1398,7 +1508,8 @@ static int tcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		tcp_rcv_synrecv_state_fastopen(sk);
 	if (tcp_in_close_states(sk->c.state) && tcp_rcv_state_teardown(sk, skb))
 		return 0;
-	tcp_rcv_data_step(sk, skb);
+	if (tcp_rcv_data_step(sk, skb))
+		return 0;
 	if (sk->c.state != TCP_CLOSE) {
 		tcp_push_pending_frames(sk);
 		tcp_ack_snd_check(sk);

@@ -257,6 +257,9 @@ void tcp_v4_err(struct stack *st, const uint8_t *quoted, size_t len, uint8_t typ
 		}
 		return;
 	}
+	/* A TIME-WAIT minisock is no struct sock; Linux ignores the error too. */
+	if (c->state == TCP_TIME_WAIT)
+		return;
 	sk = container_of(c, struct sock, c);
 	/* fastopen: a child's SYN-ACK counts; once accepted it is treated as connected. */
 	if (!between(seq, sk->fastopen_rsk ? sk->fastopen_rsk->snt_isn : sk->snd_una, sk->snd_nxt))

@@ -34,7 +34,8 @@ void inet_csk_reqsk_queue_drop(struct request_sock *req)
 
 static uint64_t reqsk_timeout_ms(const struct request_sock *req)
 {
-	uint64_t t = req->timeout_ms << req->num_timeout;
+	/* num_timeout can pass 63 (tcp_synack_retries goes to 255): no shift by that. */
+	uint64_t t = req->num_timeout < 32 ? req->timeout_ms << req->num_timeout : TCP_RTO_MAX_MS;
 
 	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
 }

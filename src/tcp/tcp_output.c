@@ -339,6 +339,10 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 		x.win = (uint16_t)min_t(uint32_t, sk->rcv_wnd, 65535);
 	} else {
 		tcp_established_options(sk, &opts);
+		/* A D-SACK reports one duplicate, once (Linux clears
+		 * rx_opt.dsack in tcp_options_write). */
+		if (opts.num_sack_blocks)
+			sk->dsack = false;
 		x.win = (uint16_t)tcp_select_window(sk);
 	}
 	if (flags & TCPHDR_ACK)
@@ -868,7 +872,14 @@ int tcp_write_wakeup(struct sock *sk)
 		return -1;
 	if (!list_empty(&sk->write_queue.list)) {
 		skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
-		if (before(TCP_SKB_CB(skb)->seq, tcp_wnd_end(sk)) && tcp_snd_wnd_test(sk, skb)) {
+		if (before(TCP_SKB_CB(skb)->seq, tcp_wnd_end(sk))) {
+			/* A window smaller than this segment (or the MSS) opened:
+			 * send what fits, as Linux's tcp_write_wakeup does, or a
+			 * peer that never opens a full segment's worth stalls us. */
+			uint32_t room = min_t(uint32_t, tcp_wnd_end(sk) - TCP_SKB_CB(skb)->seq, tcp_current_mss(sk));
+
+			if (tcp_fragment(sk, &sk->write_queue, skb, room))
+				return -1;
 			TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH;
 			return tcp_transmit_new(sk, skb);
 		}

@@ -198,7 +198,8 @@ void tcp_retransmit_timer_fire(struct sock *sk)
 
 uint32_t tcp_probe0_when(const struct sock *sk)
 {
-	uint64_t when = (uint64_t)sk->icsk_rto << sk->icsk_backoff;
+	/* icsk_backoff can pass 63 (tcp_retries2 goes to 255): no shift by that. */
+	uint64_t when = sk->icsk_backoff < 32 ? (uint64_t)sk->icsk_rto << sk->icsk_backoff : TCP_RTO_MAX_MS;
 
 	return when < TCP_RTO_MAX_MS ? (uint32_t)when : TCP_RTO_MAX_MS;
 }
@@ -214,8 +215,17 @@ static void tcp_probe_timer(struct sock *sk)
 		sk->icsk_backoff = 0;
 		return;
 	}
-	if (sk->orphan)
-		max_probes = tcp_orphan_retries(sk, sk->icsk_rto < TCP_RTO_MAX_MS);
+	if (sk->orphan) {
+		/* Answered probes reset probes_out, but not the backoff: an
+		 * orphan gives up once its backoff passes TCP_RTO_MAX. */
+		bool alive = sk->icsk_backoff < 32 && ((uint64_t)sk->icsk_rto << sk->icsk_backoff) < TCP_RTO_MAX_MS;
+
+		max_probes = tcp_orphan_retries(sk, alive);
+		if (!alive && sk->icsk_backoff >= max_probes) {
+			tcp_write_err(sk);
+			return;
+		}
+	}
 	if (sk->probes_out >= max_probes) {
 		tcp_write_err(sk);
 		return;

@@ -586,7 +586,8 @@ const struct sc_pkt *sc_pop(struct sc *sc)
 	if (sc->head == sc->npkts)
 		return NULL;
 	sc->last = sc->pkts[sc->head++];
-	sc->last.data = sc->last.frame + (sc->pkts[sc->head - 1].data - sc->pkts[sc->head - 1].frame);
+	if (sc->last.data) /* only TCP segments have one */
+		sc->last.data = sc->last.frame + (sc->pkts[sc->head - 1].data - sc->pkts[sc->head - 1].frame);
 	return &sc->last;
 }
 

@@ -303,6 +303,55 @@ out:
 	SC_FREE(sc);
 }
 
+/* After several SYN timeouts (the first ones linear, net.ipv4.tcp_syn_linear_timeouts),
+ * a SYN-ACK for the plain SYN still sends the data at once, with the
+ * handshake's ACK, however many timeouts came before. */
+static void synack_after_timeouts(int timeouts)
+{
+	struct sc *sc = new_sc();
+	struct sockaddr_in sin = peer_sin();
+	const struct sc_pkt *p;
+	uint32_t iss;
+	int fd;
+
+	seed_cookie(sc, 1460);
+	fd = tfo_socket(sc);
+	CHECK_EQ(synack_connect(sc->st, fd, &sin), 0);
+	CHECK_EQ(synack_send(sc->st, fd, REQ, RLEN, 0), (long)RLEN);
+	sc_run(sc);
+	p = EXPECT(sc, .flags = F_SYN, .len = V(RLEN));
+	if (!p)
+		goto out;
+	iss = p->seq;
+	for (int i = 0; i < timeouts; i++) {
+		sc_advance(sc, SEC(1));
+		p = EXPECT(sc, .flags = F_SYN, .seq = V(iss), .len = V(0));
+		if (!p)
+			goto out;
+	}
+	CHECK_MIB(sc, "TcpExtTCPSynRetrans", (uint64_t)timeouts);
+	peer_synack(sc, p, iss + 1, SA_NONE);
+	EXPECT(sc, .flags = F_ACK | F_PSH, .seq = V(iss + 1), .ack = V(IRS + 1), .len = V(RLEN), .data = REQ);
+	CHECK_STATE(sc, fd, TCP_ESTABLISHED);
+out:
+	SC_FREE(sc);
+}
+
+TEST(syn_sent_synack_after_two_timeouts_resends_data)
+{
+	synack_after_timeouts(2);
+}
+
+TEST(syn_sent_synack_after_three_timeouts_resends_data)
+{
+	synack_after_timeouts(3);
+}
+
+TEST(syn_sent_synack_after_four_timeouts_resends_data)
+{
+	synack_after_timeouts(4);
+}
+
 /* ------------------------------------------------------------ MSG_FASTOPEN */
 
 TEST(sendto_msg_fastopen_with_cookie)
@@ -568,6 +617,9 @@ int main(void)
 	RUN(syn_sent_synack_acks_syn_only);
 	RUN(syn_sent_synack_acks_part_of_data);
 	RUN(syn_sent_timeout_resends_plain_syn);
+	RUN(syn_sent_synack_after_two_timeouts_resends_data);
+	RUN(syn_sent_synack_after_three_timeouts_resends_data);
+	RUN(syn_sent_synack_after_four_timeouts_resends_data);
 	RUN(sendto_msg_fastopen_with_cookie);
 	RUN(sendto_msg_fastopen_without_cookie);
 	RUN(fastopen_client_disabled);

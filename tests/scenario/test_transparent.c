@@ -114,6 +114,14 @@ TEST(listen_transparent_own_listeners_keep_ports)
 	}
 	fd = synack_accept(sc->st, l, NULL);
 	CHECK(fd >= 0);
+	{
+		/* Our own address, a closed port: a RST, not the catch-all. */
+		struct sc_seg s = { .sport = SC_PEER_PORT + 1, .dport = 7777, .flags = F_SYN, .seq = SC_PEER_ISN,
+				    .win = SC_PEER_WIN };
+		sc_drain(sc);
+		sc_inject(sc, &s);
+		EXPECT(sc, .flags = F_RST | F_ACK, .seq = V(0), .ack = V(SC_PEER_ISN + 1));
+	}
 	SC_FREE(sc);
 }
 

@@ -227,20 +227,61 @@ TEST(ctl_errors)
 	pair_down(&p);
 }
 
-/* On a virtual clock the event descriptor watches the link only: a sim
- * wire has none, so it never polls readable; the deadline says when. */
-TEST(event_fd_virtual_clock)
+static int readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0);
+}
+
+/* On a virtual clock the event descriptor watches the link (a sim wire has
+ * no descriptor) and the epoll ready lists: it polls readable while a
+ * registration waits to be collected, as a Linux epoll descriptor does. */
+TEST(event_fd_follows_ready_list)
 {
 	struct pair p;
-	struct pollfd pfd;
-	int efd;
+	struct epoll_event ev = { .events = EPOLLIN }, out[1];
+	int efd, ep;
 
-	REQUIRE(pair_up(&p) == 0);
-	efd = synack_stack_event_fd(p.st[0]);
+	REQUIRE(pair_up(&p) == 0 && connect_pair(&p) == 0);
+	efd = synack_stack_event_fd(p.st[1]);
 	CHECK(efd >= 0);
-	CHECK_EQ(synack_stack_event_fd(p.st[0]), efd);
-	pfd = (struct pollfd){ .fd = efd, .events = POLLIN };
-	CHECK_EQ(poll(&pfd, 1, 0), 0);
+	CHECK_EQ(synack_stack_event_fd(p.st[1]), efd);
+	CHECK_EQ(readable(efd), 0);
+	ep = synack_epoll_create(p.st[1]);
+	CHECK_EQ(synack_send(p.st[0], p.cfd, "x", 1, 0), 1);
+	run_for(&p, 10 * MS);
+	CHECK_EQ(readable(efd), 0); /* nothing registered yet */
+	/* Registered while data waits: ready at once, with no frame or timer. */
+	CHECK_EQ(synack_epoll_ctl(p.st[1], ep, EPOLL_CTL_ADD, p.afd, &ev), 0);
+	CHECK_EQ(readable(efd), 1);
+	CHECK_EQ(synack_epoll_wait(p.st[1], ep, out, 1), 1);
+	CHECK_EQ(readable(efd), 1); /* level-triggered and still unread */
+	{
+		char c;
+		CHECK_EQ(synack_recv(p.st[1], p.afd, &c, 1, 0), 1);
+	}
+	CHECK_EQ(synack_epoll_wait(p.st[1], ep, out, 1), 0);
+	CHECK_EQ(readable(efd), 0);
+	pair_down(&p);
+}
+
+/* synack_stack_orphans counts closed sockets until their close is done. */
+TEST(orphans_counted_until_closed)
+{
+	struct pair p;
+
+	REQUIRE(pair_up(&p) == 0 && connect_pair(&p) == 0);
+	CHECK_EQ(synack_stack_orphans(p.st[0]), 0u);
+	CHECK_EQ(synack_close(p.st[0], p.cfd), 0);
+	CHECK_EQ(synack_stack_orphans(p.st[0]), 1u); /* FIN-WAIT-1 */
+	run_for(&p, 10 * MS);
+	CHECK_EQ(synack_stack_orphans(p.st[0]), 1u); /* FIN-WAIT-2 */
+	CHECK_EQ(synack_close(p.st[1], p.afd), 0);
+	run_for(&p, 10 * MS);
+	CHECK_EQ(synack_stack_orphans(p.st[0]), 0u); /* TIME-WAIT is a minisock */
+	CHECK_EQ(synack_stack_orphans(p.st[1]), 0u);
+	CHECK_EQ(synack_stack_orphans(NULL), 0u);
 	pair_down(&p);
 }
 
@@ -251,6 +292,7 @@ int main(void)
 	RUN(writable_and_oneshot);
 	RUN(rdhup_and_error_reported);
 	RUN(ctl_errors);
-	RUN(event_fd_virtual_clock);
+	RUN(event_fd_follows_ready_list);
+	RUN(orphans_counted_until_closed);
 	return TEST_SUMMARY();
 }

@@ -80,6 +80,26 @@ int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net);
 	"  --pcap FILE   record every frame on the TAP to a pcap file\n" \
 	"  --loss P      drop each frame with probability P (0..1) in both directions,\n" \
 	"                with synack's fault-injecting link wrapper (seeded by --seed)\n"
+/* --sysctl NAME=VALUE, as `sysctl -w` takes it: numbers, and text for the
+ * string sysctls (net.ipv4.tcp_fastopen_key), through synack_sysctl_set_str. */
+#define CLI_MAX_SYSCTLS 32
+struct cli_sysctls {
+	const char *kv[CLI_MAX_SYSCTLS];        /* "NAME=VALUE", applied in order */
+	size_t n;
+};
+/* 1: the current option was --sysctl and was consumed; 0: not it; -1:
+ * invalid (usage error printed). */
+int cli_sysctl_opt(struct cli_opts *o, struct cli_sysctls *s);
+/* Set one "NAME=VALUE": 0, or -errno with the reason on stderr as
+ * "synack PROG: --sysctl NAME=VALUE: ...". */
+int cli_sysctl_set(const char *prog, struct stack *st, const char *kv);
+/* Each of s in order; stops at the first failure. */
+int cli_sysctl_apply(const char *prog, struct stack *st, const struct cli_sysctls *s);
+#define CLI_SYSCTL_USAGE \
+	"  --sysctl N=V  set one of the stack's sysctls by Linux's name, as sysctl -w\n" \
+	"                takes it (net.ipv4.tcp_fastopen_key=xxxxxxxx-xxxxxxxx-...);\n" \
+	"                may repeat\n"
+
 /* Require --tap and --addr: 0, or a usage error's exit code. */
 int cli_net_require(const struct cli_command *cmd, const struct cli_net_opts *net);
 /* Open the TAP device net->tap and wrap it: the pcap recorder next to the

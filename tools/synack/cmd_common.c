@@ -216,6 +216,54 @@ int cli_net_require(const struct cli_command *cmd, const struct cli_net_opts *ne
 	return 0;
 }
 
+int cli_sysctl_opt(struct cli_opts *o, struct cli_sysctls *s)
+{
+	const char *kv;
+
+	if (!cli_opt_is(o, "--sysctl"))
+		return 0;
+	if (!cli_opt_value(o, &kv))
+		return -1;
+	if (s->n == CLI_MAX_SYSCTLS) {
+		cli_usage_error(o->cmd, "at most %d --sysctl options", CLI_MAX_SYSCTLS);
+		return -1;
+	}
+	if (!strchr(kv, '=') || kv[0] == '=') {
+		cli_usage_error(o->cmd, "--sysctl: '%s' is not NAME=VALUE", kv);
+		return -1;
+	}
+	s->kv[s->n++] = kv;
+	return 1;
+}
+
+int cli_sysctl_set(const char *prog, struct stack *st, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char name[128];
+
+	if (!eq || (size_t)(eq - kv) >= sizeof(name)) {
+		fprintf(stderr, "synack %s: --sysctl %s: %s\n", prog, kv, eq ? "name too long" : "not NAME=VALUE");
+		return -EINVAL;
+	}
+	memcpy(name, kv, (size_t)(eq - kv));
+	name[eq - kv] = '\0';
+	int err = synack_sysctl_set_str(st, name, eq + 1);
+	if (err < 0)
+		fprintf(stderr, "synack %s: --sysctl %s: %s\n", prog, kv,
+			err == -ENOENT ? "no such sysctl" : cli_errstr(err));
+	return err;
+}
+
+int cli_sysctl_apply(const char *prog, struct stack *st, const struct cli_sysctls *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		int err = cli_sysctl_set(prog, st, s->kv[i]);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 uint64_t cli_random_seed(void)
 {
 	uint64_t seed;

@@ -40,6 +40,7 @@ struct up_opts {
 	bool seeded;
 	uint64_t seed;
 	bool quiet;
+	bool zeros;                     /* --zeros: print every counter, as nstat -z does */
 	uint16_t listen_port;           /* 0: no --listen */
 	enum up_service service;
 	bool has_connect;
@@ -142,6 +143,8 @@ static int parse_up_opts(const struct cli_command *cmd, int argc, char **argv, s
 			u->seeded = true;
 		} else if (cli_opt_is(&o, "--quiet")) {
 			u->quiet = true;
+		} else if (cli_opt_is(&o, "--zeros")) {
+			u->zeros = true;
 		} else if (cli_opt_is(&o, "--listen")) {
 			uint64_t port;
 			if (!cli_opt_u64(&o, 1, 65535, &port))
@@ -177,26 +180,14 @@ static int parse_up_opts(const struct cli_command *cmd, int argc, char **argv, s
 	return cli_net_require(cmd, &u->net);
 }
 
-/* Each --sysctl NAME=VALUE, as sysctl -w would set it. */
+/* Each --sysctl NAME=VALUE, as sysctl -w would set it (text for the string
+ * sysctls, such as net.ipv4.tcp_fastopen_key). */
 static int apply_sysctls(struct up *u)
 {
 	for (size_t i = 0; i < u->opt.nsysctls; i++) {
-		const char *kv = u->opt.sysctls[i], *eq = strchr(kv, '=');
-		char name[128], *end;
-		if ((size_t)(eq - kv) >= sizeof(name)) {
-			fprintf(stderr, "synack up: --sysctl %s: name too long\n", kv);
-			return -EINVAL;
-		}
-		memcpy(name, kv, (size_t)(eq - kv));
-		name[eq - kv] = '\0';
-		errno = 0;
-		long v = strtol(eq + 1, &end, 0);
-		int err = (errno || end == eq + 1 || *end) ? -EINVAL : synack_sysctl_set(u->st, name, v);
-		if (err < 0) {
-			fprintf(stderr, "synack up: --sysctl %s: %s\n", kv,
-				err == -ENOENT ? "no such sysctl" : cli_errstr(err));
+		int err = cli_sysctl_set("up", u->st, u->opt.sysctls[i]);
+		if (err < 0)
 			return err;
-		}
 	}
 	return 0;
 }
@@ -754,10 +745,20 @@ static void up_teardown(struct up *u)
 	synack_clock_free(u->clk);
 }
 
+/* The counters as `nstat -a` prints them: "#kernel", then one line per
+ * counter, its name in 32 columns, its value in 16 and its rate (always
+ * 0.0: synack keeps no history) in 6. Only the non-zero ones unless
+ * --zeros (nstat -z). */
 static void print_counters(const struct up *u)
 {
 	fflush(stdout);
-	synack_mib_print_nstat(u->st, stdout);
+	if (!u->opt.zeros) {
+		synack_mib_print_nstat(u->st, stdout);
+	} else {
+		printf("#kernel\n");
+		for (size_t i = 0; i < synack_mib_count(); i++)
+			printf("%-32s%-16" PRIu64 "%6.1f\n", synack_mib_name(i), synack_mib_get(u->st, i), 0.0);
+	}
 	fflush(stdout);
 }
 
@@ -816,13 +817,15 @@ const struct cli_command cli_cmd_up = {
 	.summary = "run a stack on a Linux TAP device until interrupted, optionally serving TCP (needs root)",
 	.usage =
 		"usage: synack up --tap NAME --addr A.B.C.D/N [--gw G] [--mtu N] [--pcap FILE]\n"
-		"                 [--loss P] [--seed N] [--quiet] [--listen PORT\n"
+		"                 [--loss P] [--seed N] [--quiet] [--zeros] [--listen PORT\n"
 		"                 [--service echo|discard|source|http]] [--connect A.B.C.D:PORT]\n"
 		"                 [--sysctl NAME=VALUE]...\n"
 		"\n"
 		"Attach a stack to the TAP device NAME (created if missing) and answer ARP and\n"
 		"ping until SIGINT or SIGTERM. Frames and events are printed as they happen;\n"
-		"SIGUSR1 and exit print the counters in nstat format.\n"
+		"SIGUSR1 and exit print the counters in nstat format (as `nstat -a` prints\n"
+		"them: a \"#kernel\" line, then \"Name value 0.0\" lines; only the non-zero\n"
+		"ones unless --zeros).\n"
 		"\n"
 		"With --listen, TCP connections to PORT are accepted (\"synack up: accepted\n"
 		"A.B.C.D:P on port PORT\", up to 64 at a time) and served by --service:\n"
@@ -848,6 +851,7 @@ const struct cli_command cli_cmd_up = {
 		CLI_NET_USAGE
 		"  --seed N      make the stack's secrets and random choices (and --loss) reproducible\n"
 		"  --quiet       do not print frames and events\n"
+		"  --zeros       print the zero counters too (as nstat -z)\n"
 		"  --listen PORT accept TCP connections on PORT (any local address)\n"
 		"  --service S   serve accepted connections: echo, discard, source or http\n"
 		"  --connect A:P open a TCP connection to A:P\n"

@@ -1,0 +1,328 @@
+#!/bin/bash
+# `make bench`: run the benchmark programs of a build and write
+# bench/results.md with their figures, the ratios against the peers measured
+# in the same run, instruction counts from callgrind, and the machine they
+# ran on. bench/history.md (before/after of each optimisation, kept by hand)
+# is copied in at the end.
+#
+# The lwIP peer needs Debian's liblwip-dev and the instruction counts need
+# valgrind: when run as root with apt-get, this installs whichever is
+# missing and reconfigures the build so the benches pick lwIP up.
+#
+# usage: bash bench/run.sh BUILD_DIR
+set -euo pipefail
+
+build=${1:-build}
+cd "$(dirname "$0")/.."
+out=bench/results.md
+jobs=$(nproc 2>/dev/null || echo 2)
+flood_cg_count=20000
+hs_cg_count=2000
+bulk_cg_mib=16
+tmp=$(mktemp -d /tmp/synack-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# ------------------------------------------------------------- setup
+
+need=()
+pkg-config --exists lwip 2>/dev/null || need+=(liblwip-dev)
+command -v valgrind >/dev/null || need+=(valgrind)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "bench: installing ${need[*]} ..."
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1; } ||
+		echo "bench: could not install ${need[*]}; going on without" >&2
+fi
+[ -f "$build/CMakeCache.txt" ] || { echo "bench: $build is not a CMake build directory" >&2; exit 1; }
+cmake -S . -B "$build" -DSYNACK_BENCH=ON >/dev/null
+cmake --build "$build" -j "$jobs" --target syn_flood handshake bulk memory >/dev/null
+for b in syn_flood handshake bulk memory; do
+	[ -x "$build/bench/$b" ] || { echo "bench: $build/bench/$b is missing" >&2; exit 1; }
+done
+have_cg=0
+command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null && have_cg=1
+
+# Run a bench under callgrind, counting only the function `toggle`: the
+# total instructions (Ir), or nothing if it failed.
+callgrind() {
+	local name=$1 toggle=$2
+	shift 2
+	valgrind --tool=callgrind --toggle-collect="$toggle" --callgrind-out-file="$tmp/cg-$name.out" \
+		"$@" >"$tmp/cg-$name.log" 2>&1 || { echo "bench: callgrind $name failed (see its log)" >&2; return 0; }
+	# Nothing when the function never ran (e.g. a peer the build lacks).
+	awk '/^totals:/ && $2 > 0 { print $2 }' "$tmp/cg-$name.out"
+}
+
+# x / y with d decimals, or "-" when either is missing.
+div() {
+	awk -v x="${1:-}" -v y="${2:-}" -v d="${3:-0}" 'BEGIN {
+		if (x == "" || y == "" || y + 0 == 0) { print "-"; exit }
+		printf "%.*f\n", d, x / y }'
+}
+
+# The top functions of a callgrind profile by their own instructions,
+# divided by `per` (connections, bytes): a markdown table.
+top_functions() {
+	local file=$1 per=$2 unit=$3 count=$4
+	[ -f "$file" ] || { echo "(no profile)"; return; }
+	echo "| $unit | share | function (file) |"
+	echo "| ---: | ---: | --- |"
+	callgrind_annotate "$file" 2>/dev/null | sed -n '/file:function/,$p' |
+		sed -nE 's/^ *([0-9,]+) +\( *([0-9.]+)%\) +([^ ]+).*/\1 \2 \3/p' |
+		awk -v per="$per" -v count="$count" '$3 == "PROGRAM" || shown >= count { next } {
+			shown++; gsub(",", "", $1); n = split($3, a, ":"); fn = a[n]; file = a[1]
+			sub(".*/", "", file); if (file == "???") file = "lwIP"
+			printf "| %.*f | %s%% | %s (%s) |\n", (per > 100000 ? 3 : 0), $1 / per, $2, fn, file }'
+}
+
+# The median rate a bench printed for `peer variant`: the token after
+# the first "median".
+median_of() {
+	awk -v p="$2" -v v="$3" '$1 == p && (v == "" || $2 == v) {
+		for (i = 1; i < NF; i++) if ($i == "median") { print $(i + 1); exit } }' "$1"
+}
+
+# ------------------------------------------------------------- runs
+
+echo "bench: handshakes (in memory) ..."
+"$build/bench/handshake" | tee "$tmp/hs.txt"
+echo "bench: handshakes on the sim wire (synack only: what the sim wire costs) ..."
+"$build/bench/handshake" --peer synack --link sim --rounds 3 | grep -E '^synack' | tee "$tmp/hs-sim.txt"
+
+echo "bench: handshakes, synack on the real clock ..."
+"$build/bench/handshake" --peer synack --clock real --rounds 3 | grep -E '^synack' | tee "$tmp/hs-real.txt"
+
+echo "bench: bulk (in memory) ..."
+"$build/bench/bulk" | tee "$tmp/bulk.txt"
+: >"$tmp/bulk-bufs.txt"
+for buf in 0 65536 4194304; do
+	echo "bench: bulk, synack with --buf $buf ..."
+	"$build/bench/bulk" --peer synack --buf "$buf" --rounds 3 --mib 64 | grep -E '^(synack|  synack)' |
+		sed "s/^synack /synack --buf $buf: /" | tee -a "$tmp/bulk-bufs.txt"
+done
+
+echo "bench: memory ..."
+"$build/bench/memory" --conns 50000 | tee "$tmp/mem.txt"
+
+declare -A ir
+if [ "$have_cg" = 1 ]; then
+	for peer in synack lwip; do
+		for v in close rst; do
+			echo "bench: callgrind, handshake $peer $v ($hs_cg_count connections) ..."
+			ir[hs-$peer-$v]=$(callgrind "hs-$peer-$v" hs_measured "$build/bench/handshake" \
+				--callgrind "$hs_cg_count" --peer "$peer" --variant "$v")
+		done
+		echo "bench: callgrind, bulk $peer ($bulk_cg_mib MiB) ..."
+		ir[bulk-$peer]=$(callgrind "bulk-$peer" bulk_measured "$build/bench/bulk" --callgrind "$bulk_cg_mib" --peer "$peer")
+	done
+	echo "bench: callgrind, handshake synack close on the sim wire ..."
+	ir[hs-sim]=$(callgrind hs-sim hs_measured "$build/bench/handshake" --callgrind "$hs_cg_count" --peer synack \
+		--variant close --link sim)
+	echo "bench: callgrind, syn_flood ($flood_cg_count SYNs) ..."
+	ir[flood]=$(callgrind flood feed_measured "$build/bench/syn_flood" --rate-only --count "$flood_cg_count" --rounds 1)
+fi
+bulk_bytes=$((bulk_cg_mib * 1048576))
+per_conn() { div "${ir[hs-$1-$2]:-}" "$hs_cg_count" 0; }
+per_byte() { div "${ir[bulk-$1]:-}" "$bulk_bytes" 2; }
+{
+	echo "callgrind: instructions (Ir) of the measured part only, divided by the work:"
+	for v in close rst; do
+		printf 'handshake %-5s synack %6s per connection, lwip %6s per connection (synack/lwip %s)\n' "$v" \
+			"$(per_conn synack "$v")" "$(per_conn lwip "$v")" "$(div "${ir[hs-synack-$v]:-}" "${ir[hs-lwip-$v]:-}" 2)"
+	done
+	printf 'handshake close synack %6s per connection on the sim wire instead of the in-memory wire\n' \
+		"$(div "${ir[hs-sim]:-}" "$hs_cg_count" 0)"
+	printf 'bulk            synack %6s per byte,       lwip %6s per byte       (synack/lwip %s)\n' \
+		"$(per_byte synack)" "$(per_byte lwip)" "$(div "${ir[bulk-synack]:-}" "${ir[bulk-lwip]:-}" 2)"
+	printf 'syn_flood       synack %6s per SYN\n' "$(div "${ir[flood]:-}" "$flood_cg_count" 0)"
+} >"$tmp/cg.txt"
+[ "$have_cg" = 1 ] || echo "callgrind: skipped (no valgrind; apt-get install valgrind)" >"$tmp/cg.txt"
+cat "$tmp/cg.txt"
+
+echo "bench: syn_flood rate (in memory, real clock) ..."
+"$build/bench/syn_flood" --rate-only | tee "$tmp/rate.txt"
+echo "bench: syn_flood on the sim wire (virtual time) ..."
+"$build/bench/syn_flood" --sim-only | tee "$tmp/sim.txt"
+echo "bench: the Linux kernel's SYN cookies over veth ..."
+bash bench/linux_syn_rate.sh 3 2>&1 | tee "$tmp/linux.txt" || echo "linux: failed" | tee "$tmp/linux.txt"
+
+# ------------------------------------------------------------- summary
+
+hs_sy_close=$(median_of "$tmp/hs.txt" synack close)
+hs_lw_close=$(median_of "$tmp/hs.txt" lwip close)
+hs_sy_rst=$(median_of "$tmp/hs.txt" synack rst)
+hs_lw_rst=$(median_of "$tmp/hs.txt" lwip rst)
+bulk_sy=$(median_of "$tmp/bulk.txt" synack "")
+bulk_lw=$(median_of "$tmp/bulk.txt" lwip "")
+flood_rate=$(awk '$1 == "rate:" && $2 == "cpu" { print $4; exit }' "$tmp/rate.txt")
+mem_field() { awk -v w="$1" 'index($0, w) == 1 { for (i = 1; i < NF; i++) if ($(i + 1) == "bytes") { print $i; exit } }' "$tmp/mem.txt"; }
+m_req=$(mem_field "request sock (server)")
+m_est=$(mem_field "idle established, accepted (server)")
+m_tw=$(mem_field "TIME-WAIT entry (client)")
+m_rss=$(mem_field "resident set per connection, both")
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+{
+	echo "# synack benchmark results"
+	echo
+	echo "Written by \`make bench\` (bench/run.sh); the programs are in bench/, their"
+	echo "figures below are as they printed them. Rates are per second of CPU time"
+	echo "(medians of the rounds), which other work on the machine disturbs less than"
+	echo "wall time; both are printed. Instruction counts (callgrind) are exact and"
+	echo "repeatable: compare those across changes."
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- machine: $(nproc) cores, $(uname -m), ${cpu:-unknown CPU}, Linux $(uname -r)"
+	echo "- compiler: $(cc --version 2>/dev/null | sed -n 1p); build: $build (CMAKE_BUILD_TYPE=$(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$build/CMakeCache.txt"))"
+	echo "- peer: lwIP $(dpkg-query -W -f '${Version}' liblwip-dev 2>/dev/null || echo '(not installed)') (Debian liblwip-dev), two copies in one process (bench/lwip_peer.h)"
+	echo "- load average when done: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "## Summary against the targets of issue 7"
+	echo
+	echo "| figure | synack | lwIP | synack/lwIP | target |"
+	echo "| --- | ---: | ---: | ---: | --- |"
+	echo "| handshake + request/response + close, conn/s (CPU) | ${hs_sy_close:--} | ${hs_lw_close:--} | $(div "$hs_sy_close" "$hs_lw_close" 2) | >= 1,000,000/s, >= 5x lwIP |"
+	echo "| the same, instructions per connection | $(per_conn synack close) | $(per_conn lwip close) | $(div "${ir[hs-synack-close]:-}" "${ir[hs-lwip-close]:-}" 2) | <= 2,500 |"
+	echo "| handshake + RST, conn/s (CPU) | ${hs_sy_rst:--} | ${hs_lw_rst:--} | $(div "$hs_sy_rst" "$hs_lw_rst" 2) | >= 5x lwIP |"
+	echo "| the same, instructions per connection | $(per_conn synack rst) | $(per_conn lwip rst) | $(div "${ir[hs-synack-rst]:-}" "${ir[hs-lwip-rst]:-}" 2) | <= 2,500 |"
+	echo "| bulk, GB/s received (CPU) | ${bulk_sy:--} | ${bulk_lw:--} | $(div "$bulk_sy" "$bulk_lw" 2) | >= 5 GB/s |"
+	echo "| bulk, instructions per byte | $(per_byte synack) | $(per_byte lwip) | $(div "${ir[bulk-synack]:-}" "${ir[bulk-lwip]:-}" 2) | <= 1 |"
+	echo "| SYN flood with cookies, SYNs/s (CPU, best) | ${flood_rate:--} | | | >= 2,000,000/s |"
+	echo "| bytes per request sock | ${m_req:--} | | | <= 128 |"
+	echo "| bytes per idle established socket | ${m_est:--} | | | <= 1024 (Linux 2368) |"
+	echo "| bytes per TIME-WAIT entry | ${m_tw:--} | | | <= 96 |"
+	echo "| heap of 1M idle accepted sockets (server side) | $(div "$m_est" 1073741824e-6 2) GiB | | | |"
+	echo "| resident set of 1M idle connections, both ends in one process | $(div "$m_rss" 1073741824e-6 2) GiB | | | <= 1.5 GiB (for 1M connections) |"
+	echo
+	echo "## Handshakes per second, in memory"
+	echo
+	echo "\`handshake\`: a client and a server stack in one process on the in-memory"
+	echo "wire (bench/memwire.h: one copy in, one copy out per frame, nothing else);"
+	echo "lwIP the same with two copies of its library and its raw API. \`close\` ="
+	echo "connect, accept, 1-byte request, 1-byte response, close (client first);"
+	echo "\`rst\` = connect, accept, close with SO_LINGER 0. synack's virtual clock moves"
+	echo "60 s / 4096 per connection, so TIME-WAIT entries expire as on Linux with"
+	echo "about 4096 alive; lwIP's TIME-WAIT pcbs are freed by the bench after each"
+	echo "connection (its timers run on the real clock and its list is linear), which"
+	echo "favours lwIP. synack sends 10 frames per \`close\` connection to lwIP's 9:"
+	echo "Linux's quick-ACK mode acknowledges the request at once."
+	echo
+	echo '```'
+	cat "$tmp/hs.txt"
+	echo '```'
+	echo
+	echo "synack on its sim wire (src/link/sim.c, zero delay) instead, to show what the"
+	echo "sim wire itself costs (it draws random numbers, mallocs and heap-sorts each frame):"
+	echo
+	echo '```'
+	cat "$tmp/hs-sim.txt"
+	echo '```'
+	echo
+	echo "synack on the real clock (CLOCK_MONOTONIC, read at each clock_now: about 160"
+	echo "times per \`close\` connection) instead of the virtual one; TIME-WAIT then lasts"
+	echo "60 real seconds, so all of this run's connections stay in it:"
+	echo
+	echo '```'
+	cat "$tmp/hs-real.txt"
+	echo '```'
+	echo
+	echo "## Bulk throughput, in memory"
+	echo
+	echo "\`bulk\`: one connection, MTU 1500, the client's application sends, the server's"
+	echo "reads everything (a copy into its own buffer); bytes received per second."
+	echo "synack's socket buffers are 256 KiB (SO_SNDBUF/SO_RCVBUF, doubled as Linux"
+	echo "does); lwIP's build has a 64 KiB window and send buffer. The rows after it"
+	echo "are synack alone with other buffers: \`--buf 0\` keeps the defaults (16 KiB"
+	echo "to send, 128 KiB to receive: synack does not autotune yet), 65536 gives a"
+	echo "64 KiB window like lwIP's, 4194304 a large one."
+	echo
+	echo '```'
+	cat "$tmp/bulk.txt"
+	cat "$tmp/bulk-bufs.txt"
+	echo '```'
+	echo
+	echo "## Memory"
+	echo
+	echo "\`memory --conns 50000\`: heap per object, charged to the stack that allocated"
+	echo "it (malloc wrapped), and the resident set with 50000 idle connections (both"
+	echo "ends in the process, less the wire's rings). x 1M extrapolates linearly."
+	echo
+	echo '```'
+	cat "$tmp/mem.txt"
+	echo '```'
+	echo
+	echo "## Instructions (callgrind)"
+	echo
+	echo "\`valgrind --tool=callgrind --toggle-collect=FUNCTION\` counts only the"
+	echo "measured part (after a warm-up): \`handshake --callgrind $hs_cg_count\`"
+	echo "(hs_measured), \`bulk --callgrind $bulk_cg_mib\` (bulk_measured, MiB),"
+	echo "\`syn_flood --rate-only --count $flood_cg_count --rounds 1\` (feed_measured)."
+	echo "The counts include the bench's own loop and the wire's copies, the same for"
+	echo "both stacks."
+	echo
+	echo '```'
+	cat "$tmp/cg.txt"
+	echo '```'
+	if [ "$have_cg" = 1 ]; then
+		echo
+		echo "### Where synack's instructions go: handshake + request/response + close"
+		echo
+		echo "Self instructions per connection, the top 20 functions:"
+		echo
+		top_functions "$tmp/cg-hs-synack-close.out" "$hs_cg_count" "Ir/conn" 20
+		echo
+		echo "### Where synack's instructions go: bulk"
+		echo
+		echo "Self instructions per byte received, the top 15 functions:"
+		echo
+		top_functions "$tmp/cg-bulk-synack.out" "$bulk_bytes" "Ir/byte" 15
+		echo
+		echo "### lwIP, for comparison"
+		echo
+		echo "Handshake + request/response + close, per connection:"
+		echo
+		top_functions "$tmp/cg-hs-lwip-close.out" "$hs_cg_count" "Ir/conn" 10
+		echo
+		echo "Bulk, per byte:"
+		echo
+		top_functions "$tmp/cg-bulk-lwip.out" "$bulk_bytes" "Ir/byte" 6
+	fi
+	echo
+	echo "## SYN flood: spoofed SYNs answered with cookies, one core, in memory"
+	echo
+	echo "One server stack fed pre-built spoofed SYNs (198.18.0.0/15, Linux's options) as"
+	echo "fast as it takes them, on the real clock; its listener's SYN queue is full, so"
+	echo "each SYN is answered with a cookie SYN-ACK. \`syn_flood --rate-only\`."
+	echo
+	echo '```'
+	cat "$tmp/rate.txt"
+	grep '^syn_flood' "$tmp/cg.txt" || true
+	echo '```'
+	echo
+	echo "Instructions per SYN: \`valgrind --tool=callgrind --toggle-collect=feed_measured"
+	echo "syn_flood --rate-only --count $flood_cg_count --rounds 1\`, total Ir divided by the SYNs."
+	echo
+	echo "## SYN flood on the sim wire: real connections during the flood"
+	echo
+	echo "Two stacks on the sim wire, virtual time (tests/sim/synflood.h, the scenario"
+	echo "tests/sim/test_synflood.c checks). \`syn_flood --sim-only\`."
+	echo
+	echo '```'
+	cat "$tmp/sim.txt"
+	echo '```'
+	echo
+	echo "## Comparison: the Linux kernel"
+	echo
+	echo "\`bench/linux_syn_rate.sh\` (root only): hping3 floods a kernel listener over a"
+	echo "veth pair between two private namespaces; the figure is bounded by the sender."
+	echo
+	echo '```'
+	cat "$tmp/linux.txt"
+	echo '```'
+	echo
+	if [ -f bench/history.md ]; then
+		cat bench/history.md
+	fi
+} >"$out"
+echo "bench: wrote $out"
