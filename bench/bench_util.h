@@ -1,15 +1,18 @@
 /*
- * What the benchmark programs share: clocks, rounds, and how a rate is
- * printed. Header-only (static functions): each bench is one executable.
+ * What the benchmark programs share: clocks, rounds, how a rate is
+ * printed, and the seeded stacks they measure. Header-only (static
+ * functions): each bench is one executable.
  */
 #ifndef SYNACK_BENCH_UTIL_H
 #define SYNACK_BENCH_UTIL_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "synack/synack.h"
 
 #define BU_MAX_ROUNDS 64
 
@@ -87,6 +90,25 @@ static inline int bu_parse_u64(const char *s, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* A stack on virtual clock clk with its interface up on l at addr/24 (host
+ * order). Seeded, so that runs compare: NULL on failure. */
+static inline struct stack *bu_stack_new(struct synack_clock *clk, const char *name, uint64_t seed,
+					 struct synack_link *l, uint32_t addr)
+{
+	struct synack_stack_config sc = { .clock = clk, .name = name, .seeded = true, .seed = seed };
+	struct synack_if_config ic = { .prefix_len = 24 };
+	struct stack *st;
+
+	ic.addr.s_addr = htonl(addr);
+	if (synack_stack_new(&sc, &st) < 0)
+		return NULL;
+	if (synack_if_up(st, l, &ic) < 0) {
+		synack_stack_free(st);
+		return NULL;
+	}
+	return st;
 }
 
 #endif

@@ -150,23 +150,6 @@ static int64_t sy_move(struct subject *s, uint64_t bytes)
 	return (int64_t)got;
 }
 
-static struct stack *sy_stack(struct synack_clock *clk, const char *name, uint64_t seed, struct synack_link *l,
-			      uint32_t addr)
-{
-	struct synack_stack_config sc = { .clock = clk, .name = name, .seeded = true, .seed = seed };
-	struct synack_if_config ic = { .prefix_len = 24 };
-	struct stack *st;
-
-	ic.addr.s_addr = htonl(addr);
-	if (synack_stack_new(&sc, &st) < 0)
-		return NULL;
-	if (synack_if_up(st, l, &ic) < 0) {
-		synack_stack_free(st);
-		return NULL;
-	}
-	return st;
-}
-
 static int sy_setup(struct sy *b, int buf)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
@@ -179,8 +162,8 @@ static int sy_setup(struct sy *b, int buf)
 		return -1;
 	for (size_t i = 0; i < CHUNK; i++)
 		b->src[i] = (uint8_t)(i * 7 + 1);
-	b->cli = sy_stack(b->clk, "client", 1, &b->wire.end[0].link, 0x0a000001u);
-	b->srv = sy_stack(b->clk, "server", 2, &b->wire.end[1].link, 0x0a000002u);
+	b->cli = bu_stack_new(b->clk, "client", 1, &b->wire.end[0].link, 0x0a000001u);
+	b->srv = bu_stack_new(b->clk, "server", 2, &b->wire.end[1].link, 0x0a000002u);
 	if (!b->cli || !b->srv)
 		return -1;
 	a.sin_addr.s_addr = htonl(0x0a000002u);

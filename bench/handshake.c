@@ -142,16 +142,13 @@ static void sy_tick(struct sy *b)
 	sy_pump(b);
 }
 
-static int sy_iter_close(struct subject *s, uint64_t i)
+/* Iteration i's handshake: client socket cfd connects to the port i
+ * picks, and the server accepts. The accepted descriptor, or failed()'s. */
+static int sy_connect_accept(struct subject *s, uint64_t i, int cfd)
 {
 	struct sy *b = s->ctx;
-	int p = (int)(i % NPORTS), cfd, sfd, err;
-	char c;
-	long n;
+	int p = (int)(i % NPORTS), sfd, err;
 
-	cfd = synack_socket(b->cli);
-	if (cfd < 0)
-		return failed(s, "socket", cfd, i);
 	err = synack_connect(b->cli, cfd, &b->dst[p]);
 	if (err != -EINPROGRESS)
 		return failed(s, "connect", err, i);
@@ -159,6 +156,22 @@ static int sy_iter_close(struct subject *s, uint64_t i)
 	sfd = synack_accept(b->srv, b->lfd[p], NULL);
 	if (sfd < 0)
 		return failed(s, "accept", sfd, i);
+	return sfd;
+}
+
+static int sy_iter_close(struct subject *s, uint64_t i)
+{
+	struct sy *b = s->ctx;
+	int cfd, sfd, err;
+	char c;
+	long n;
+
+	cfd = synack_socket(b->cli);
+	if (cfd < 0)
+		return failed(s, "socket", cfd, i);
+	sfd = sy_connect_accept(s, i, cfd);
+	if (sfd < 0)
+		return sfd;
 	if ((n = synack_send(b->cli, cfd, "q", 1, 0)) != 1)
 		return failed(s, "client send", n, i);
 	sy_pump(b);
@@ -185,7 +198,7 @@ static int sy_iter_rst(struct subject *s, uint64_t i)
 {
 	static const struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct sy *b = s->ctx;
-	int p = (int)(i % NPORTS), cfd, sfd, err;
+	int cfd, sfd, err;
 	char c;
 	long n;
 
@@ -194,13 +207,9 @@ static int sy_iter_rst(struct subject *s, uint64_t i)
 		return failed(s, "socket", cfd, i);
 	if ((err = synack_setsockopt(b->cli, cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))) < 0)
 		return failed(s, "SO_LINGER", err, i);
-	err = synack_connect(b->cli, cfd, &b->dst[p]);
-	if (err != -EINPROGRESS)
-		return failed(s, "connect", err, i);
-	sy_pump(b);
-	sfd = synack_accept(b->srv, b->lfd[p], NULL);
+	sfd = sy_connect_accept(s, i, cfd);
 	if (sfd < 0)
-		return failed(s, "accept", sfd, i);
+		return sfd;
 	if ((err = synack_close(b->cli, cfd)) < 0)
 		return failed(s, "client close", err, i);
 	sy_pump(b);
@@ -210,23 +219,6 @@ static int sy_iter_rst(struct subject *s, uint64_t i)
 		return failed(s, "server close", err, i);
 	sy_tick(b);
 	return 0;
-}
-
-static struct stack *sy_stack(struct synack_clock *clk, const char *name, uint64_t seed, struct synack_link *l,
-			      uint32_t addr)
-{
-	struct synack_stack_config sc = { .clock = clk, .name = name, .seeded = true, .seed = seed };
-	struct synack_if_config ic = { .prefix_len = 24 };
-	struct stack *st;
-
-	ic.addr.s_addr = htonl(addr);
-	if (synack_stack_new(&sc, &st) < 0)
-		return NULL;
-	if (synack_if_up(st, l, &ic) < 0) {
-		synack_stack_free(st);
-		return NULL;
-	}
-	return st;
 }
 
 static int sy_setup(struct sy *b, bool sim, uint64_t tw, bool real_clock)
@@ -250,8 +242,8 @@ static int sy_setup(struct sy *b, bool sim, uint64_t tw, bool real_clock)
 		le[0] = &b->wire.end[0].link;
 		le[1] = &b->wire.end[1].link;
 	}
-	b->cli = sy_stack(b->clk, "client", 1, le[0], 0x0a000001u);
-	b->srv = sy_stack(b->clk, "server", 2, le[1], 0x0a000002u);
+	b->cli = bu_stack_new(b->clk, "client", 1, le[0], 0x0a000001u);
+	b->srv = bu_stack_new(b->clk, "server", 2, le[1], 0x0a000002u);
 	if (!b->cli || !b->srv)
 		return -1;
 	for (int p = 0; p < NPORTS; p++) {

@@ -167,23 +167,6 @@ static bool is_synack(const uint8_t *f, size_t len)
 	       (f[14 + 20 + 13] & 0x12) == 0x12;
 }
 
-static struct stack *new_stack(struct synack_clock *clk, const char *name, uint64_t seed, struct synack_link *l,
-			       uint32_t addr)
-{
-	struct synack_stack_config sc = { .clock = clk, .name = name, .seeded = true, .seed = seed };
-	struct synack_if_config ic = { .prefix_len = 24 };
-	struct stack *st;
-
-	ic.addr.s_addr = htonl(addr);
-	if (synack_stack_new(&sc, &st) < 0)
-		return NULL;
-	if (synack_if_up(st, l, &ic) < 0) {
-		synack_stack_free(st);
-		return NULL;
-	}
-	return st;
-}
-
 /* Grow a stack's descriptor table to n: n sockets made, then closed. */
 static int grow_fds(struct stack *st, int ctx, uint64_t n)
 {
@@ -211,8 +194,8 @@ static int pair_new(struct pair *b, uint64_t n)
 	 * (WIRE_KIB) of the resident set rather than growing with it. */
 	memset(b->wire.dir[0].data, 0, (size_t)MW_SLOTS * MW_FRAME_CAP);
 	memset(b->wire.dir[1].data, 0, (size_t)MW_SLOTS * MW_FRAME_CAP);
-	b->cli = ON(CTX_CLIENT, new_stack(b->clk, "client", 1, &b->wire.end[0].link, 0x0a000001u));
-	b->srv = ON(CTX_SERVER, new_stack(b->clk, "server", 2, &b->wire.end[1].link, 0x0a000002u));
+	b->cli = ON(CTX_CLIENT, bu_stack_new(b->clk, "client", 1, &b->wire.end[0].link, 0x0a000001u));
+	b->srv = ON(CTX_SERVER, bu_stack_new(b->clk, "server", 2, &b->wire.end[1].link, 0x0a000002u));
 	if (!b->cli || !b->srv)
 		return -1;
 	if (synack_sysctl_set(b->srv, "net.core.somaxconn", 1L << 20) < 0 ||

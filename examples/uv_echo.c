@@ -9,6 +9,9 @@
  * reports. No uv_timer_t is needed: the stack's timers are inside the event
  * descriptor. uv_signal_t handles SIGINT and SIGTERM.
  *
+ * The echoing itself (accept, recv, send, EPOLLIN/EPOLLOUT switching) is
+ * in echo_conn.c, shared with echo_server.c: copy both files to start from.
+ *
  * usage: uv_echo TAP ADDR/PREFIX PORT
  *
  * Built only when pkg-config finds libuv (Debian: apt-get install libuv1-dev).
@@ -29,139 +32,16 @@
 #include <sys/socket.h>
 #include <synack/synack.h>
 #include <uv.h>
-
-#define MAX_EVENTS 64
-#define BUF_SIZE 16384
-
-struct client {
-	struct client *prev, *next;
-	int fd;
-	uint32_t events;            /* EPOLLIN, or EPOLLOUT while bytes wait */
-	bool eof;
-	struct sockaddr_in peer;
-	unsigned long long echoed;
-	size_t off, len;
-	char buf[BUF_SIZE];
-};
+#include "echo_conn.h"
 
 /* Everything the callbacks need; each uv handle's data points here. */
 struct app {
 	uv_loop_t loop;
 	uv_poll_t stack_watch;      /* on synack_stack_event_fd() */
 	uv_signal_t sigint, sigterm;
-	struct stack *st;
-	int listen_fd;
-	int sep;                    /* synack_epoll instance */
-	struct client *clients;
+	struct echo_service echo;   /* the stack and its sockets (echo_conn.h) */
 	int rc;
 };
-
-static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t cap)
-{
-	char ip[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-	snprintf(buf, cap, "%s:%u", ip, ntohs(a->sin_port));
-	return buf;
-}
-
-static void client_close(struct app *a, struct client *c, long err)
-{
-	char peer[32];
-
-	fprintf(stderr, "uv_echo: %s closed after %llu bytes%s%s\n", addr_str(&c->peer, peer, sizeof(peer)),
-		c->echoed, err ? ": " : "", err ? strerror((int)-err) : "");
-	synack_close(a->st, c->fd);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		a->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	free(c);
-}
-
-/* As in echo_server.c: echo until -EAGAIN, close after the FIN. */
-static void client_serve(struct app *a, struct client *c)
-{
-	struct epoll_event ev;
-	long n;
-
-	for (;;) {
-		if (c->len > 0) {
-			n = synack_send(a->st, c->fd, c->buf + c->off, c->len, 0);
-			if (n == -EAGAIN)
-				break;
-			if (n < 0) {
-				client_close(a, c, n);
-				return;
-			}
-			c->off += (size_t)n;
-			c->len -= (size_t)n;
-			c->echoed += (unsigned long long)n;
-			continue;
-		}
-		if (c->eof) {
-			client_close(a, c, 0);
-			return;
-		}
-		n = synack_recv(a->st, c->fd, c->buf, sizeof(c->buf), 0);
-		if (n == -EAGAIN)
-			break;
-		if (n < 0) {
-			client_close(a, c, n);
-			return;
-		}
-		if (n == 0)
-			c->eof = true;
-		c->off = 0;
-		c->len = (size_t)n;
-	}
-	ev.events = c->len > 0 ? EPOLLOUT : EPOLLIN;
-	ev.data.ptr = c;
-	if (ev.events != c->events && synack_epoll_ctl(a->st, a->sep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-		c->events = ev.events;
-}
-
-static void accept_clients(struct app *a)
-{
-	for (;;) {
-		struct sockaddr_in peer;
-		struct epoll_event ev = { .events = EPOLLIN };
-		struct client *c;
-		char name[32];
-		int fd = synack_accept(a->st, a->listen_fd, &peer);
-
-		if (fd == -EAGAIN)
-			return;
-		if (fd < 0) {
-			fprintf(stderr, "uv_echo: accept: %s\n", strerror(-fd));
-			return;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			synack_close(a->st, fd);
-			continue;
-		}
-		c->fd = fd;
-		c->peer = peer;
-		c->events = EPOLLIN;
-		ev.data.ptr = c;
-		if (synack_epoll_ctl(a->st, a->sep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			synack_close(a->st, fd);
-			free(c);
-			continue;
-		}
-		c->next = a->clients;
-		if (c->next)
-			c->next->prev = c;
-		a->clients = c;
-		fprintf(stderr, "uv_echo: accepted %s\n", addr_str(&peer, name, sizeof(name)));
-		/* It may have sent data right after the handshake: serve it
-		 * now rather than in the next round of events. */
-		client_serve(a, c);
-	}
-}
 
 static void on_close(uv_handle_t *h)
 {
@@ -179,8 +59,7 @@ static void stop_all(struct app *a)
 static void on_stack(uv_poll_t *w, int status, int events)
 {
 	struct app *a = w->data;
-	struct epoll_event evs[MAX_EVENTS];
-	int n, err;
+	int err;
 
 	(void)events;
 	if (status < 0) {
@@ -189,7 +68,7 @@ static void on_stack(uv_poll_t *w, int status, int events)
 		stop_all(a);
 		return;
 	}
-	while ((err = synack_stack_poll(a->st)) > 0)
+	while ((err = synack_stack_poll(a->echo.st)) > 0)
 		;
 	if (err < 0) {
 		fprintf(stderr, "uv_echo: the stack failed: %s\n", strerror(-err));
@@ -197,15 +76,7 @@ static void on_stack(uv_poll_t *w, int status, int events)
 		stop_all(a);
 		return;
 	}
-	do {
-		n = synack_epoll_wait(a->st, a->sep, evs, MAX_EVENTS);
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == NULL)
-				accept_clients(a);
-			else
-				client_serve(a, evs[i].data.ptr);
-		}
-	} while (n == MAX_EVENTS);
+	echo_serve_ready(&a->echo);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -216,27 +87,9 @@ static void on_signal(uv_signal_t *s, int signum)
 	stop_all(a);
 }
 
-static int listen_on(struct app *a, struct in_addr addr, uint16_t port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = addr };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	int one = 1, err;
-
-	a->listen_fd = synack_socket(a->st);
-	if (a->listen_fd < 0)
-		return a->listen_fd;
-	synack_setsockopt(a->st, a->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if ((err = synack_bind(a->st, a->listen_fd, &sin)) < 0 || (err = synack_listen(a->st, a->listen_fd, 64)) < 0)
-		return err;
-	a->sep = synack_epoll_create(a->st);
-	if (a->sep < 0)
-		return a->sep;
-	return synack_epoll_ctl(a->st, a->sep, EPOLL_CTL_ADD, a->listen_fd, &ev);
-}
-
 int main(int argc, char **argv)
 {
-	struct app a = { .listen_fd = -1, .sep = -1, .rc = 1 };
+	struct app a = { .echo = { .name = "uv_echo", .listen_fd = -1, .sep = -1 }, .rc = 1 };
 	struct synack_clock *clk = NULL;
 	struct synack_link *link = NULL;
 	struct synack_if_config ifc = { 0 };
@@ -257,15 +110,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uv_echo: opening TAP %s: %s\n", argv[1], strerror(-err));
 		goto out;
 	}
-	if ((err = synack_stack_new(&sc, &a.st)) < 0 || (err = synack_if_up(a.st, link, &ifc)) < 0) {
+	if ((err = synack_stack_new(&sc, &a.echo.st)) < 0 || (err = synack_if_up(a.echo.st, link, &ifc)) < 0) {
 		fprintf(stderr, "uv_echo: bringing up %s: %s\n", argv[2], strerror(-err));
 		goto out;
 	}
-	if ((err = listen_on(&a, ifc.addr, (uint16_t)port)) < 0) {
+	if ((err = echo_listen(&a.echo, ifc.addr, (uint16_t)port)) < 0) {
 		fprintf(stderr, "uv_echo: listening on port %ld: %s\n", port, strerror(-err));
 		goto out;
 	}
-	efd = synack_stack_event_fd(a.st);
+	efd = synack_stack_event_fd(a.echo.st);
 	if (efd < 0 || uv_loop_init(&a.loop) < 0) {
 		fprintf(stderr, "uv_echo: cannot set up the event loop\n");
 		goto out;
@@ -288,11 +141,10 @@ int main(int argc, char **argv)
 	uv_run(&a.loop, UV_RUN_DEFAULT); /* returns once every handle is closed */
 	fprintf(stderr, "uv_echo: stopped\n");
 out:
-	while (a.clients)
-		client_close(&a, a.clients, 0);
+	echo_close_all(&a.echo);
 	if (loop_ok)
 		uv_loop_close(&a.loop);
-	synack_stack_free(a.st);
+	synack_stack_free(a.echo.st);
 	if (link)
 		synack_link_destroy(link);
 	synack_clock_free(clk);

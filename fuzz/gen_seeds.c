@@ -317,18 +317,24 @@ static void gen_frame(void)
 			frame_save("icmp-echo-broadcast", 3, c.f, n);
 		}
 	}
-	n = w_build_icmp_err(c.w, c.f, sizeof(c.f), a, 3, 4, 1000);
-	frame_save("icmp-frag-needed-a", 3, c.f, n);
-	n = w_build_icmp_err(c.w, c.f, sizeof(c.f), cc, 3, 3, 0);
-	frame_save("icmp-port-unreach-c", 3, c.f, n);
-	n = w_build_icmp_err(c.w, c.f, sizeof(c.f), cc, 3, 1, 0);
-	frame_save("icmp-host-unreach-c", 3, c.f, n);
-	n = w_build_icmp_err(c.w, c.f, sizeof(c.f), a, 11, 0, 0);
-	frame_save("icmp-time-exceeded-a", 3, c.f, n);
-	n = w_build_icmp_err(c.w, c.f, sizeof(c.f), tw, 3, 1, 0);
-	frame_save("icmp-host-unreach-time-wait", 3, c.f, n);
-	n = w_build_icmp_err(c.w, c.f, sizeof(c.f), b, 3, 1, 0);
-	frame_save("icmp-host-unreach-request", 3, c.f, n);
+	{
+		/* One ICMP error per kind the stack acts on, each about a flow in
+		 * a different state. */
+		const struct {
+			const char *name;
+			const struct w_flow *fl;
+			uint8_t type, code;
+			uint32_t info; /* the next-hop MTU of a frag-needed */
+		} errs[] = {
+			{ "icmp-frag-needed-a", a, 3, 4, 1000 },     { "icmp-port-unreach-c", cc, 3, 3, 0 },
+			{ "icmp-host-unreach-c", cc, 3, 1, 0 },      { "icmp-time-exceeded-a", a, 11, 0, 0 },
+			{ "icmp-host-unreach-time-wait", tw, 3, 1, 0 }, { "icmp-host-unreach-request", b, 3, 1, 0 },
+		};
+		for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+			n = w_build_icmp_err(c.w, c.f, sizeof(c.f), errs[i].fl, errs[i].type, errs[i].code, errs[i].info);
+			frame_save(errs[i].name, 3, c.f, n);
+		}
+	}
 	{
 		uint8_t u[8 + 16] = { 0xc3, 0x50, 0, 53, 0, 24, 0, 0 };
 		n = w_build_ip(c.w, c.f, sizeof(c.f), 0, 0, 17, u, sizeof(u), NULL);

@@ -427,6 +427,32 @@ static void pd_pump(struct pd *pd)
 	synack_run_virtual(pd->clk, &pd->st, 1, pd_now(pd));
 }
 
+/*
+ * How every entry point ends, by what its call may have changed. Each
+ * leaves the lock and turns a synack result (count or -errno) into libc's
+ * -1 and errno: plain for a call that changes nothing others wait on;
+ * _settled when blocked callers must look again (a listen, an accept);
+ * _sent when segments may also be due (data, a close, a connect), so they
+ * go out before the script reads the link.
+ */
+static long pd_return(struct pd *pd, long r)
+{
+	pd_leave(pd);
+	return pd_ret(r);
+}
+
+static long pd_return_settled(struct pd *pd, long r)
+{
+	pd_settle(pd);
+	return pd_return(pd, r);
+}
+
+static long pd_return_sent(struct pd *pd, long r)
+{
+	pd_pump(pd);
+	return pd_return_settled(pd, r);
+}
+
 /* Move the clock to target, one deadline at a time, settling after each. */
 static void pd_advance_to(struct pd *pd, uint64_t target)
 {
@@ -597,27 +623,40 @@ static int pd_real_fd(const char *name, bool cloexec)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Give synack descriptor sfd a real descriptor: it, or a negative errno. */
-static int pd_socket_install(struct pd *pd, int sfd, bool nonblock, bool cloexec)
+/* A new entry of this kind behind a real descriptor (see pd_real_fd):
+ * the descriptor, or a negative errno. *out is the zeroed entry. */
+static int pd_file_new(struct pd *pd, const char *name, enum pd_kind kind, bool cloexec, struct pd_file **out)
 {
 	struct pd_file *f = calloc(1, sizeof(*f));
 	int fd, err;
 
 	if (!f)
 		return -ENOMEM;
-	fd = pd_real_fd("synack-socket", cloexec);
+	fd = pd_real_fd(name, cloexec);
 	if (fd < 0) {
 		free(f);
 		return fd;
 	}
-	f->kind = PD_SOCKET;
-	f->sfd = sfd;
-	f->nonblock = nonblock;
+	f->kind = kind;
 	err = pd_file_install(pd, fd, f);
 	if (err) {
 		close(fd);
 		free(f);
 		return err;
+	}
+	*out = f;
+	return fd;
+}
+
+/* Give synack descriptor sfd a real descriptor: it, or a negative errno. */
+static int pd_socket_install(struct pd *pd, int sfd, bool nonblock, bool cloexec)
+{
+	struct pd_file *f;
+	int fd = pd_file_new(pd, "synack-socket", PD_SOCKET, cloexec, &f);
+
+	if (fd >= 0) {
+		f->sfd = sfd;
+		f->nonblock = nonblock;
 	}
 	return fd;
 }
@@ -718,14 +757,11 @@ static int do_socket(struct pd *pd, int domain, int type, int protocol)
 static int pd_socket_fn(void *ud, int domain, int type, int protocol)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_socket(pd, domain, type, protocol);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_socket(pd, domain, type, protocol));
 }
 
 static int do_bind(struct pd *pd, int fd, const struct sockaddr *addr, socklen_t len)
@@ -747,14 +783,11 @@ static int do_bind(struct pd *pd, int fd, const struct sockaddr *addr, socklen_t
 static int pd_bind_fn(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_bind(pd, fd, addr, len);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_bind(pd, fd, addr, len));
 }
 
 static int pd_listen_fn(void *ud, int fd, int backlog)
@@ -769,9 +802,7 @@ static int pd_listen_fn(void *ud, int fd, int backlog)
 	r = pd_sock(pd, fd, &f);
 	if (!r)
 		r = synack_listen(pd->st, f->sfd, backlog);
-	pd_settle(pd);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return_settled(pd, r);
 }
 
 static int do_accept(struct pd *pd, int fd, struct sockaddr *addr, socklen_t *len)
@@ -817,15 +848,11 @@ static int do_accept(struct pd *pd, int fd, struct sockaddr *addr, socklen_t *le
 static int pd_accept_fn(void *ud, int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_accept(pd, fd, addr, len);
-	pd_settle(pd);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return_settled(pd, do_accept(pd, fd, addr, len));
 }
 
 static int do_connect(struct pd *pd, int fd, const struct sockaddr *addr, socklen_t len)
@@ -861,16 +888,11 @@ static int do_connect(struct pd *pd, int fd, const struct sockaddr *addr, sockle
 static int pd_connect_fn(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_connect(pd, fd, addr, len);
-	pd_pump(pd);
-	pd_settle(pd);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return_sent(pd, do_connect(pd, fd, addr, len));
 }
 
 /* ---------------------------------------------------------------- data */
@@ -898,12 +920,62 @@ static void iov_advance(struct iovec **iov, int *n, size_t done)
 	}
 }
 
+/* A private copy of the caller's iovec array, for iov_advance to move
+ * through: in stackv when it fits, else in *heap (the caller frees it).
+ * NULL when memory runs out. */
+static struct iovec *iov_dup(const struct iovec *iov_in, int iovcnt, struct iovec *stackv, int nstack,
+			     struct iovec **heap)
+{
+	struct iovec *iov = stackv;
+
+	*heap = NULL;
+	if (iovcnt > nstack) {
+		*heap = malloc((size_t)iovcnt * sizeof(**heap));
+		if (!*heap)
+			return NULL;
+		iov = *heap;
+	}
+	if (iovcnt)
+		memcpy(iov, iov_in, (size_t)iovcnt * sizeof(*iov));
+	return iov;
+}
+
+/* What recv and send check once pipes (handed to the kernel) are out of
+ * the way: only sockets carry data here, and the vector must be sane. */
+static int pd_check_stream_args(const struct pd_file *f, const struct iovec *iov, int iovcnt)
+{
+	if (f->kind != PD_SOCKET)
+		return -EINVAL; /* reading or writing an epoll instance */
+	if (iovcnt < 0 || iovcnt > PD_IOV_MAX)
+		return -EINVAL;
+	if (iovcnt && !iov)
+		return -EFAULT;
+	return 0;
+}
+
+/* A blocking transfer that could not move anything waits for readiness,
+ * then looks its descriptor up again: another thread may have closed it.
+ * 0 to try again, else the call's error (-EAGAIN once SO_RCVTIMEO or
+ * SO_SNDTIMEO has passed, as Linux). */
+static int pd_wait_stream(struct pd *pd, pd_ready_fn ready, const int *fd, const struct timeval *timeo,
+			  struct pd_file **f)
+{
+	int w = pd_wait(pd, ready, fd, pd_timeo_deadline(pd, timeo));
+
+	if (w)
+		return w == -ETIMEDOUT ? -EAGAIN : w;
+	*f = pd_file(pd, *fd);
+	if (!*f || (*f)->kind != PD_SOCKET)
+		return -EBADF;
+	return 0;
+}
+
 /* recvmsg on one of our descriptors, blocking as Linux's tcp_recvmsg does
  * (MSG_WAITALL: until all of it, the end of the stream or an error). */
 static long do_recv(struct pd *pd, int fd, const struct iovec *iov_in, int iovcnt, int flags)
 {
 	struct pd_file *f = pd_file(pd, fd);
-	struct iovec stackv[8], *copy = NULL, *iov;
+	struct iovec stackv[8], *copy, *iov;
 	bool waitall = flags & MSG_WAITALL;
 	size_t total, done = 0;
 	long r;
@@ -914,27 +986,16 @@ static long do_recv(struct pd *pd, int fd, const struct iovec *iov_in, int iovcn
 		r = readv(fd, iov_in, iovcnt);
 		return r < 0 ? -errno : r;
 	}
-	if (f->kind != PD_SOCKET)
-		return -EINVAL; /* reading an epoll instance */
-	if (iovcnt < 0 || iovcnt > PD_IOV_MAX)
-		return -EINVAL;
-	if (iovcnt && !iov_in)
-		return -EFAULT;
+	r = pd_check_stream_args(f, iov_in, iovcnt);
+	if (r)
+		return r;
 	flags &= ~MSG_WAITALL;
-	if ((size_t)iovcnt > sizeof(stackv) / sizeof(stackv[0])) {
-		copy = malloc((size_t)iovcnt * sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		iov = copy;
-	} else {
-		iov = stackv;
-	}
-	if (iovcnt)
-		memcpy(iov, iov_in, (size_t)iovcnt * sizeof(*iov));
+	iov = iov_dup(iov_in, iovcnt, stackv, 8, &copy);
+	if (!iov)
+		return -ENOMEM;
 	total = iov_total(iov, iovcnt);
 	for (;;) {
 		bool block = !f->nonblock && !(flags & MSG_DONTWAIT);
-		int w;
 
 		r = synack_recvv(pd->st, f->sfd, iov, iovcnt, flags);
 		if (r > 0) {
@@ -946,21 +1007,45 @@ static long do_recv(struct pd *pd, int fd, const struct iovec *iov_in, int iovcn
 		}
 		if (r != -EAGAIN || !block)
 			break;
-		w = pd_wait(pd, ready_recv, &fd, pd_timeo_deadline(pd, &f->rcvtimeo));
-		if (w) {
-			r = w == -ETIMEDOUT ? -EAGAIN : w;
+		r = pd_wait_stream(pd, ready_recv, &fd, &f->rcvtimeo, &f);
+		if (r)
 			break;
-		}
-		f = pd_file(pd, fd);
-		if (!f || f->kind != PD_SOCKET) {
-			r = -EBADF;
-			break;
-		}
 	}
 	free(copy);
-	if (done)
-		return (long)done;
+	return done ? (long)done : r;
+}
+
+/* sendto with an address and a vector (MSG_FASTOPEN): synack_sendto takes
+ * one buffer, so the vector is flattened into one. */
+static long send_flat_to(struct pd *pd, int sfd, const struct iovec *iov, int iovcnt, size_t len, int flags,
+			 const struct sockaddr_in *to)
+{
+	char *buf = malloc(len ? len : 1);
+	size_t off = 0;
+	long r;
+
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len)
+			memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	r = synack_sendto(pd->st, sfd, buf, off, flags, to);
+	free(buf);
 	return r;
+}
+
+/* One try at queueing iov: by address (Fast Open) or on the connection. */
+static long send_once(struct pd *pd, int sfd, const struct iovec *iov, int iovcnt, size_t left, int flags,
+		      const struct sockaddr_in *to)
+{
+	if (to && iovcnt <= 1)
+		return synack_sendto(pd->st, sfd, iovcnt ? iov[0].iov_base : NULL, iovcnt ? iov[0].iov_len : 0,
+				     flags, to);
+	if (to)
+		return send_flat_to(pd, sfd, iov, iovcnt, left, flags, to);
+	return synack_sendv(pd->st, sfd, iov, iovcnt, flags);
 }
 
 /* sendmsg on one of ours; a blocking one returns when all is queued (or
@@ -969,7 +1054,7 @@ static long do_send(struct pd *pd, int fd, const struct iovec *iov_in, int iovcn
 		    const struct sockaddr_in *to)
 {
 	struct pd_file *f = pd_file(pd, fd);
-	struct iovec stackv[8], *copy = NULL, *iov;
+	struct iovec stackv[8], *copy, *iov;
 	size_t total, done = 0;
 	long r;
 
@@ -979,49 +1064,17 @@ static long do_send(struct pd *pd, int fd, const struct iovec *iov_in, int iovcn
 		r = writev(fd, iov_in, iovcnt);
 		return r < 0 ? -errno : r;
 	}
-	if (f->kind != PD_SOCKET)
-		return -EINVAL;
-	if (iovcnt < 0 || iovcnt > PD_IOV_MAX)
-		return -EINVAL;
-	if (iovcnt && !iov_in)
-		return -EFAULT;
-	if ((size_t)iovcnt > sizeof(stackv) / sizeof(stackv[0])) {
-		copy = malloc((size_t)iovcnt * sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		iov = copy;
-	} else {
-		iov = stackv;
-	}
-	if (iovcnt)
-		memcpy(iov, iov_in, (size_t)iovcnt * sizeof(*iov));
+	r = pd_check_stream_args(f, iov_in, iovcnt);
+	if (r)
+		return r;
+	iov = iov_dup(iov_in, iovcnt, stackv, 8, &copy);
+	if (!iov)
+		return -ENOMEM;
 	total = iov_total(iov, iovcnt);
 	for (;;) {
 		bool block = !f->nonblock && !(flags & MSG_DONTWAIT);
-		int w;
 
-		if (to && iovcnt <= 1) {
-			r = synack_sendto(pd->st, f->sfd, iovcnt ? iov[0].iov_base : NULL, iovcnt ? iov[0].iov_len : 0,
-					  flags, to);
-		} else if (to) {
-			/* A vector with an address (MSG_FASTOPEN): flatten it. */
-			char *buf = malloc(total - done ? total - done : 1);
-			size_t off = 0;
-
-			if (!buf) {
-				r = -ENOMEM;
-				break;
-			}
-			for (int i = 0; i < iovcnt; i++) {
-				if (iov[i].iov_len)
-					memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
-				off += iov[i].iov_len;
-			}
-			r = synack_sendto(pd->st, f->sfd, buf, off, flags, to);
-			free(buf);
-		} else {
-			r = synack_sendv(pd->st, f->sfd, iov, iovcnt, flags);
-		}
+		r = send_once(pd, f->sfd, iov, iovcnt, total - done, flags, to);
 		pd_pump(pd);
 		if (r > 0) {
 			done += (size_t)r;
@@ -1034,42 +1087,27 @@ static long do_send(struct pd *pd, int fd, const struct iovec *iov_in, int iovcn
 		}
 		if (r != -EAGAIN || !block)
 			break;
-		w = pd_wait(pd, ready_send, &fd, pd_timeo_deadline(pd, &f->sndtimeo));
-		if (w) {
-			r = w == -ETIMEDOUT ? -EAGAIN : w;
+		r = pd_wait_stream(pd, ready_send, &fd, &f->sndtimeo, &f);
+		if (r)
 			break;
-		}
-		f = pd_file(pd, fd);
-		if (!f || f->kind != PD_SOCKET) {
-			r = -EBADF;
-			break;
-		}
 	}
 	free(copy);
-	if (done)
-		return (long)done;
-	return r;
+	return done ? (long)done : r;
 }
 
 static ssize_t pd_recv_common(struct pd *pd, int fd, const struct iovec *iov, int iovcnt, int flags)
 {
-	long r;
-
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_recv(pd, fd, iov, iovcnt, flags);
-	pd_pump(pd); /* a window update may go out */
-	pd_settle(pd);
-	pd_leave(pd);
-	return pd_ret(r);
+	/* _sent: reading may open the window, and the update goes out now. */
+	return pd_return_sent(pd, do_recv(pd, fd, iov, iovcnt, flags));
 }
 
 static ssize_t pd_send_common(struct pd *pd, int fd, const struct iovec *iov, int iovcnt, int flags,
 			      const struct sockaddr *to, socklen_t tolen)
 {
 	struct sockaddr_in sin, *sinp = NULL;
-	long r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
@@ -1081,11 +1119,7 @@ static ssize_t pd_send_common(struct pd *pd, int fd, const struct iovec *iov, in
 		sinp = &sin;
 	}
 	pd_enter(pd);
-	r = do_send(pd, fd, iov, iovcnt, flags, sinp);
-	pd_pump(pd);
-	pd_settle(pd);
-	pd_leave(pd);
-	return pd_ret(r);
+	return pd_return_sent(pd, do_send(pd, fd, iov, iovcnt, flags, sinp));
 }
 
 static ssize_t pd_read_fn(void *ud, int fd, void *buf, size_t count)
@@ -1217,7 +1251,7 @@ static int pd_fcntl_fn(void *ud, int fd, int cmd, ...)
 {
 	struct pd *pd = ud;
 	bool has_arg = cmd == F_SETFD || cmd == F_SETFL;
-	int arg = 0, r;
+	int arg = 0;
 
 	if (!pd)
 		return pd_fail(EINVAL);
@@ -1229,9 +1263,7 @@ static int pd_fcntl_fn(void *ud, int fd, int cmd, ...)
 		va_end(ap);
 	}
 	pd_enter(pd);
-	r = do_fcntl(pd, fd, cmd, arg, has_arg);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_fcntl(pd, fd, cmd, arg, has_arg));
 }
 
 static int do_ioctl(struct pd *pd, int fd, unsigned long req, int *p)
@@ -1274,7 +1306,7 @@ static int do_ioctl(struct pd *pd, int fd, unsigned long req, int *p)
 static int pd_ioctl_fn(void *ud, int fd, unsigned long request, ...)
 {
 	struct pd *pd = ud;
-	int *p = NULL, r;
+	int *p = NULL;
 	va_list ap;
 
 	if (!pd)
@@ -1287,9 +1319,7 @@ static int pd_ioctl_fn(void *ud, int fd, unsigned long request, ...)
 		va_end(ap);
 	}
 	pd_enter(pd);
-	r = do_ioctl(pd, fd, request, p);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_ioctl(pd, fd, request, p));
 }
 
 /* ---------------------------------------------------- close, shutdown... */
@@ -1314,16 +1344,11 @@ static int do_close(struct pd *pd, int fd)
 static int pd_close_fn(void *ud, int fd)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_close(pd, fd);
-	pd_pump(pd);
-	pd_settle(pd);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return_sent(pd, do_close(pd, fd));
 }
 
 static int pd_shutdown_fn(void *ud, int fd, int how)
@@ -1338,10 +1363,7 @@ static int pd_shutdown_fn(void *ud, int fd, int how)
 	r = pd_sock(pd, fd, &f);
 	if (!r)
 		r = synack_shutdown(pd->st, f->sfd, how);
-	pd_pump(pd);
-	pd_settle(pd);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return_sent(pd, r);
 }
 
 static bool is_timeo_opt(int level, int name)
@@ -1376,14 +1398,11 @@ static int do_getsockopt(struct pd *pd, int fd, int level, int name, void *val, 
 static int pd_getsockopt_fn(void *ud, int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_getsockopt(pd, fd, level, name, val, len);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_getsockopt(pd, fd, level, name, val, len));
 }
 
 static int do_setsockopt(struct pd *pd, int fd, int level, int name, const void *val, socklen_t len)
@@ -1418,15 +1437,11 @@ static int do_setsockopt(struct pd *pd, int fd, int level, int name, const void 
 static int pd_setsockopt_fn(void *ud, int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_setsockopt(pd, fd, level, name, val, len);
-	pd_settle(pd);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return_settled(pd, do_setsockopt(pd, fd, level, name, val, len));
 }
 
 /* ------------------------------------------------------------------ poll */
@@ -1573,14 +1588,11 @@ static int do_poll(struct pd *pd, struct pollfd *fds, nfds_t n, int timeout_ms)
 static int pd_poll_fn(void *ud, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_poll(pd, fds, nfds, timeout_ms);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_poll(pd, fds, nfds, timeout_ms));
 }
 
 /* ----------------------------------------------------------------- epoll */
@@ -1588,41 +1600,22 @@ static int pd_poll_fn(void *ud, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 static int do_epoll_create(struct pd *pd, int size)
 {
 	struct pd_file *f;
-	int fd, err;
 
 	if (pd->bad_config)
 		return -EINVAL;
 	if (size <= 0)
 		return -EINVAL;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	fd = pd_real_fd("synack-epoll", false);
-	if (fd < 0) {
-		free(f);
-		return fd;
-	}
-	f->kind = PD_EPOLL;
-	err = pd_file_install(pd, fd, f);
-	if (err) {
-		close(fd);
-		free(f);
-		return err;
-	}
-	return fd;
+	return pd_file_new(pd, "synack-epoll", PD_EPOLL, false, &f);
 }
 
 static int pd_epoll_create_fn(void *ud, int size)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_epoll_create(pd, size);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_epoll_create(pd, size));
 }
 
 static int do_epoll_ctl(struct pd *pd, int epfd, int op, int fd, const struct epoll_event *ev)
@@ -1678,14 +1671,11 @@ static int do_epoll_ctl(struct pd *pd, int epfd, int op, int fd, const struct ep
 static int pd_epoll_ctl_fn(void *ud, int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_epoll_ctl(pd, epfd, op, fd, ev);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_epoll_ctl(pd, epfd, op, fd, ev));
 }
 
 struct epoll_req {
@@ -1726,14 +1716,11 @@ static int do_epoll_wait(struct pd *pd, int epfd, struct epoll_event *evs, int m
 static int pd_epoll_wait_fn(void *ud, int epfd, struct epoll_event *evs, int max, int timeout_ms)
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_epoll_wait(pd, epfd, evs, max, timeout_ms);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_epoll_wait(pd, epfd, evs, max, timeout_ms));
 }
 
 /* ---------------------------------------------------------- pipe, splice */
@@ -1771,14 +1758,11 @@ static int do_pipe(struct pd *pd, int fds[2])
 static int pd_pipe_fn(void *ud, int fds[2])
 {
 	struct pd *pd = ud;
-	int r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_pipe(pd, fds);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return(pd, do_pipe(pd, fds));
 }
 
 #define PD_SPLICE_MAX 65536
@@ -1849,16 +1833,11 @@ static long do_splice(struct pd *pd, int in, loff_t *off_in, int out, loff_t *of
 static int pd_splice_fn(void *ud, int in, loff_t *off_in, int out, loff_t *off_out, size_t len, unsigned int flags)
 {
 	struct pd *pd = ud;
-	long r;
 
 	if (!pd)
 		return pd_fail(EINVAL);
 	pd_enter(pd);
-	r = do_splice(pd, in, off_in, out, off_out, len, flags);
-	pd_pump(pd);
-	pd_settle(pd);
-	pd_leave(pd);
-	return (int)pd_ret(r);
+	return (int)pd_return_sent(pd, do_splice(pd, in, off_in, out, off_out, len, flags));
 }
 
 /* ------------------------------------------------------- packets and time */
@@ -1948,10 +1927,7 @@ static int pd_netdev_send_fn(void *ud, const void *buf, size_t count)
 		err = pd_queue_ip(pd, ip, count);
 	else
 		err = pd_queue_fragments(pd, ip, count);
-	pd_pump(pd);
-	pd_settle(pd);
-	pd_leave(pd);
-	return err ? pd_fail(-err) : 0;
+	return (int)pd_return_sent(pd, err);
 }
 
 static int pd_netdev_receive_fn(void *ud, void *buf, size_t *count, long long *time_usecs)

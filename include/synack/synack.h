@@ -72,6 +72,7 @@ struct synack_link {
 	uint32_t mtu;       /* IP MTU (the frame may carry 14 more bytes) */
 };
 
+/* Release a link through its ops->destroy; NULL is ignored. */
 SYNACK_API void synack_link_destroy(struct synack_link *l);
 
 /* The simulated wire: what one end sends, the other receives, after the
@@ -136,9 +137,12 @@ struct synack_stack_config {
 	uint64_t seed;              /* otherwise from getrandom() */
 };
 
+/* A new stack with Linux's default sysctls and no interface: 0, -EINVAL
+ * (no config or clock), -ENOMEM, or getrandom's error. */
 SYNACK_API int synack_stack_new(const struct synack_stack_config *cfg, struct stack **out);
 /* Frees the stack and everything it holds; not the link or the clock. */
 SYNACK_API void synack_stack_free(struct stack *st);
+/* The name given at creation ("stack" by default). */
 SYNACK_API const char *synack_stack_name(const struct stack *st);
 
 struct synack_if_config {
@@ -218,6 +222,7 @@ struct synack_echo_reply {
 	const uint8_t *payload;
 };
 typedef void (*synack_echo_fn)(void *ctx, const struct synack_echo_reply *r);
+/* Called for each echo reply the stack receives; NULL fn stops it. */
 SYNACK_API void synack_ping_set_handler(struct stack *st, synack_echo_fn fn, void *ctx);
 
 /* ---------------------------------------------------------------- sockets */
@@ -260,9 +265,16 @@ SYNACK_API int synack_accept(struct stack *st, int fd, struct sockaddr_in *peer)
  * connected: -EISCONN; after a failure: that error once (-ECONNREFUSED,
  * -ETIMEDOUT, -EHOSTUNREACH...). */
 SYNACK_API int synack_connect(struct stack *st, int fd, const struct sockaddr_in *addr);
+/* Release the descriptor at once; the connection closes as Linux's does
+ * (FIN after queued data, RST when unread data is dropped or SO_LINGER 0)
+ * and the protocol finishes it in the background. -EBADF. */
 SYNACK_API int synack_close(struct stack *st, int fd);
+/* The local / remote address; getpeername: -ENOTCONN before a connection. */
 SYNACK_API int synack_getsockname(struct stack *st, int fd, struct sockaddr_in *addr);
 SYNACK_API int synack_getpeername(struct stack *st, int fd, struct sockaddr_in *addr);
+/* Options as listed above, with Linux's checks: -ENOPROTOOPT for an
+ * unknown option or level, -EINVAL for a short or bad value. getsockopt
+ * writes at most *len bytes and sets *len to what it wrote. */
 SYNACK_API int synack_setsockopt(struct stack *st, int fd, int level, int name, const void *val,
 				 unsigned int len);
 SYNACK_API int synack_getsockopt(struct stack *st, int fd, int level, int name, void *val, unsigned int *len);
@@ -286,9 +298,17 @@ SYNACK_API long synack_recv(struct stack *st, int fd, void *buf, size_t len, int
 #endif
 SYNACK_API long synack_sendto(struct stack *st, int fd, const void *buf, size_t len, int flags,
 			      const struct sockaddr_in *addr);
+/* send/recv with a vector (at most 1024 entries, else -EINVAL). */
 struct iovec;
 SYNACK_API long synack_sendv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);
 SYNACK_API long synack_recvv(struct stack *st, int fd, const struct iovec *iov, int iovcnt, int flags);
+/* The msghdr forms: sendmsg takes msg_name as sendto's address (for
+ * MSG_FASTOPEN); control messages are refused (-EINVAL). recvmsg sets
+ * msg_namelen, msg_controllen and msg_flags to 0 (TCP reports no source
+ * address, as Linux). Too many iovecs: -EMSGSIZE. */
+struct msghdr;
+SYNACK_API long synack_sendmsg(struct stack *st, int fd, const struct msghdr *msg, int flags);
+SYNACK_API long synack_recvmsg(struct stack *st, int fd, struct msghdr *msg, int flags);
 /*
  * Readiness for many sockets, as Linux's epoll with its flags and event
  * bits (<sys/epoll.h>): EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR
@@ -375,10 +395,12 @@ SYNACK_API const char *synack_tcp_state_name(int state);
 /* Counters are named as nstat names them: "IpInReceives", "TcpActiveOpens",
  * "TcpExtListenDrops", "IcmpInEchos". */
 SYNACK_API size_t synack_mib_count(void);
+/* The name of counter idx (NULL past the end), and its value in st. */
 SYNACK_API const char *synack_mib_name(size_t idx);
 SYNACK_API uint64_t synack_mib_get(const struct stack *st, size_t idx);
 /* By name; 0 for an unknown name (check with synack_mib_index). */
 SYNACK_API uint64_t synack_mib_value(const struct stack *st, const char *name);
+/* The index of a counter by name, or -ENOENT. */
 SYNACK_API int synack_mib_index(const char *name);
 /* Write the non-zero counters in nstat's format ("#kernel" header, then
  * "Name value rate" lines). */

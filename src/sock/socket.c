@@ -718,6 +718,62 @@ long synack_recvv(struct stack *st, int fd, const struct iovec *iov, int iovcnt,
 	return sock_recvmsg(sk, iov, iovcnt, flags);
 }
 
+/* sendmsg: the vector, and msg_name as sendto's address (MSG_FASTOPEN);
+ * control messages are not supported (-EINVAL when given, as Linux for an
+ * unknown cmsg). */
+long synack_sendmsg(struct stack *st, int fd, const struct msghdr *msg, int flags)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	const struct sockaddr_in *addr = NULL;
+	size_t total;
+	int err;
+
+	if (!sk)
+		return -EBADF;
+	if (!msg)
+		return -EFAULT;
+	if (msg->msg_controllen)
+		return -EINVAL;
+	if (msg->msg_name) {
+		if (msg->msg_namelen < sizeof(struct sockaddr_in))
+			return -EINVAL;
+		addr = msg->msg_name;
+	}
+	if (msg->msg_iovlen > SOCK_IOV_MAX)
+		return -EMSGSIZE;
+	err = sock_check_iov(msg->msg_iov, (int)msg->msg_iovlen, &total);
+	if (err)
+		return err;
+	return sock_sendmsg(sk, msg->msg_iov, (int)msg->msg_iovlen, total, flags, addr);
+}
+
+/* recvmsg: TCP fills neither a source address nor control data (Linux's
+ * tcp_recvmsg leaves msg_namelen 0); msg_flags comes back 0. */
+long synack_recvmsg(struct stack *st, int fd, struct msghdr *msg, int flags)
+{
+	struct sock *sk = sockfd_lookup(st, fd);
+	size_t total;
+	long n;
+	int err;
+
+	if (!sk)
+		return -EBADF;
+	if (!msg)
+		return -EFAULT;
+	if (msg->msg_iovlen > SOCK_IOV_MAX)
+		return -EMSGSIZE;
+	err = sock_check_iov(msg->msg_iov, (int)msg->msg_iovlen, &total);
+	if (err)
+		return err;
+	n = sock_recvmsg(sk, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	if (n >= 0) {
+		msg->msg_namelen = 0;
+		msg->msg_controllen = 0;
+		msg->msg_flags = 0;
+	}
+	return n;
+}
+
 /* inet_shutdown. how + 1 is the RCV_SHUTDOWN/SEND_SHUTDOWN mask. A socket
  * in CLOSE answers -ENOTCONN but, as in Linux, still records the bits. A
  * connect in SYN_SENT is abandoned, and a listener told SHUT_RD (or RDWR)

@@ -30,24 +30,9 @@ tmp=""
 synack_pid=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_example, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
-
-# shellcheck disable=SC2317 # called by cleanup (common.bash) from the EXIT trap
-stop_background() {
-	stop_pid "$synack_pid"
-}
-
-check_prerequisites() {
-	if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
-		echo "FAIL: usage: $0 /path/to/echo_server [NAME]"
-		exit 1
-	fi
-	SYNACK=$BIN check_common_prerequisites
-	command -v ss >/dev/null || missing "no ss command (iproute2)"
-	command -v python3 >/dev/null || missing "no python3"
-}
 
 # The Linux clients. Modes: small; big BYTES; many N BYTES; reset.
 # Prints one line: "OK ..." or "BAD ...".
@@ -117,14 +102,7 @@ EOF
 }
 
 start_server() {
-	: >"$tmp/out.log"
-	ip netns exec "$NS" "$BIN" "$TAP" "$EX_ADDR/24" "$PORT" >"$tmp/out.log" 2>&1 &
-	synack_pid=$!
-	if ! wait_for_output "listening on" 50; then
-		fail "$NAME did not start"
-		sed 's/^/  /' "$tmp/out.log"
-		exit 1
-	fi
+	start_example "$NAME" "listening on" "$PORT"
 	pass "$NAME started: $(grep -m1 'listening on' "$tmp/out.log")"
 }
 
@@ -167,40 +145,17 @@ check_server_log() {
 	fi
 }
 
-check_ss_clean() {
-	local left=""
-	for _ in $(seq 1 30); do
-		left=$(ip netns exec "$NS" ss -Htan "( dport = :$PORT )" | grep -v '^TIME-WAIT')
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	if [ -z "$left" ]; then
+check_linux_clean() {
+	if wait_ss_clean "( dport = :$PORT )"; then
 		pass "no Linux connection left but TIME-WAIT"
 	else
 		fail "Linux connections left:"
-		sed 's/^/  /' <<<"$left"
-	fi
-}
-
-stop_server() {
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	local rc=$?
-	synack_pid=""
-	if [ "$rc" = 0 ] && ! grep -q "Sanitizer\|runtime error" "$tmp/out.log"; then
-		pass "$NAME exited 0 on SIGTERM"
-	else
-		fail "$NAME exited $rc on SIGTERM"
-		tail -n 30 "$tmp/out.log" | sed 's/^/  /'
+		sed 's/^/  /' <<<"$ss_left"
 	fi
 }
 
 main() {
-	check_prerequisites
+	check_example_prerequisites "/path/to/echo_server [NAME]" "ss command (iproute2)" python3
 	tmp=$(mktemp -d /tmp/synack-example-echo.XXXXXX)
 	client_py >"$tmp/client.py"
 	setup_namespace
@@ -210,16 +165,9 @@ main() {
 	run_client "$CLIENTS clients at once" many "$CLIENTS" 1048576
 	run_client "a client that resets" reset
 	check_server_log
-	check_ss_clean
-	stop_server
-	if [ "$failures" = 0 ]; then
-		echo "PASS: example $NAME"
-		exit 0
-	fi
-	echo "FAIL: example $NAME ($failures checks failed)"
-	echo "--- $NAME output (last 40 lines) ---"
-	tail -n 40 "$tmp/out.log"
-	exit 1
+	check_linux_clean
+	stop_synack_checked "$NAME" "$tmp/out.log" "  " 30
+	finish "example $NAME" "$NAME" "$tmp/out.log"
 }
 
 main

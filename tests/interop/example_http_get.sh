@@ -31,22 +31,13 @@ tmp=""
 http_pid=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# wait_for_port, ...).
 . "$(dirname "$0")/lib/common.bash"
 
 # shellcheck disable=SC2317 # called by cleanup (common.bash) from the EXIT trap
 stop_background() {
 	stop_pid "$http_pid"
-}
-
-check_prerequisites() {
-	if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
-		echo "FAIL: usage: $0 /path/to/http_get"
-		exit 1
-	fi
-	SYNACK=$BIN check_common_prerequisites
-	command -v python3 >/dev/null || missing "no python3"
 }
 
 start_http_server() {
@@ -57,12 +48,7 @@ start_http_server() {
 	ip netns exec "$NS" python3 -m http.server "$HTTP_PORT" --bind 0.0.0.0 --directory "$tmp/www" \
 		>"$tmp/http.log" 2>&1 &
 	http_pid=$!
-	for _ in $(seq 1 50); do
-		ip netns exec "$NS" python3 -c "import socket; socket.create_connection(('$LINUX_ADDR', $HTTP_PORT), 1)" \
-			2>/dev/null && return 0
-		sleep 0.1
-	done
-	missing "python3 -m http.server did not start"
+	wait_for_port "$NS" "$LINUX_ADDR" "$HTTP_PORT" || missing "python3 -m http.server did not start"
 }
 
 # get LABEL ARGS...: run http_get with ARGS; sets rc, body file, stderr file.
@@ -71,7 +57,7 @@ get() {
 	shift
 	ip netns exec "$NS" timeout 120 "$BIN" "$@" >"$tmp/body" 2>"$tmp/get.err"
 	rc=$?
-	if grep -q "Sanitizer\|runtime error" "$tmp/get.err"; then
+	if has_sanitizer_report "$tmp/get.err"; then
 		fail "$label: sanitizer report"
 		sed 's/^/  /' "$tmp/get.err" | head -n 30
 	fi
@@ -104,7 +90,7 @@ fetch_fails() {
 }
 
 main() {
-	check_prerequisites
+	check_example_prerequisites /path/to/http_get python3
 	tmp=$(mktemp -d /tmp/synack-example-get.XXXXXX)
 	setup_namespace
 	start_http_server
@@ -114,12 +100,7 @@ main() {
 	fetch_fails "closed port" 1 "Connection refused" "$TAP" "$EX_ADDR/24" "http://$LINUX_ADDR:$CLOSED_PORT/"
 	fetch_fails "off-link, no gateway" 1 "connect to" "$TAP" "$EX_ADDR/24" "http://$FAR_ADDR:$HTTP_PORT/file.bin"
 	fetch_fails "bad URL" 2 "usage" "$TAP" "$EX_ADDR/24" "ftp://$LINUX_ADDR/"
-	if [ "$failures" = 0 ]; then
-		echo "PASS: example http_get"
-		exit 0
-	fi
-	echo "FAIL: example http_get ($failures checks failed)"
-	exit 1
+	finish "example http_get"
 }
 
 main

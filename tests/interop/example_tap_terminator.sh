@@ -48,8 +48,8 @@ synack_pid=""
 pids=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_example, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
 
 # shellcheck disable=SC2317 # called by cleanup (common.bash) from the EXIT trap
@@ -58,17 +58,6 @@ stop_background() {
 	for pid in $pids; do
 		stop_pid "$pid"
 	done
-}
-
-check_prerequisites() {
-	if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
-		echo "FAIL: usage: $0 /path/to/tap_terminator"
-		exit 1
-	fi
-	SYNACK=$BIN check_common_prerequisites
-	command -v ss >/dev/null || missing "no ss command (iproute2)"
-	command -v curl >/dev/null || missing "no curl"
-	command -v python3 >/dev/null || missing "no python3"
 }
 
 # The test's own servers and clients.
@@ -168,18 +157,11 @@ EOF
 
 # start_terminator ARGS...: on a fresh log, until it says it is up.
 start_terminator() {
-	: >"$tmp/out.log"
-	ip netns exec "$NS" "$BIN" "$TAP" "$EX_ADDR/24" "$@" >"$tmp/out.log" 2>&1 &
-	synack_pid=$!
-	if ! wait_for_output "taking every TCP connection" 50; then
-		fail "tap_terminator $* did not start"
-		sed 's/^/  /' "$tmp/out.log"
-		exit 1
-	fi
+	start_example "tap_terminator $*" "taking every TCP connection" "$@"
 }
 
 stop_terminator() {
-	local label=$1 started ended rc
+	local label=$1 started ended
 	started=$(grep -c ": connecting to " "$tmp/out.log")
 	for _ in $(seq 1 50); do
 		ended=$(grep -c ": closed, \|: reset (" "$tmp/out.log")
@@ -191,43 +173,22 @@ stop_terminator() {
 	else
 		fail "$label: $started connections started, $ended ended"
 	fi
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	rc=$?
-	synack_pid=""
-	if [ "$rc" = 0 ] && ! grep -q "Sanitizer\|runtime error" "$tmp/out.log"; then
-		pass "$label: tap_terminator exited 0 on SIGTERM"
-	else
-		fail "$label: tap_terminator exited $rc on SIGTERM"
-		tail -n 30 "$tmp/out.log" | sed 's/^/  /'
-	fi
+	stop_synack_checked "$label: tap_terminator" "$tmp/out.log" "  " 30
 }
 
 # wait_port NAMESPACE ADDR PORT: until something listens there.
 wait_port() {
-	for _ in $(seq 1 50); do
-		ip netns exec "$1" python3 -c "import socket; socket.create_connection(('$2', $3), 1)" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	missing "no server came up on $2:$3 in $1"
+	wait_for_port "$@" || missing "no server came up on $2:$3 in $1"
 }
 
 # curl_file LABEL URL: the file, whole, through the terminator.
 curl_file() {
-	local label=$1 url=$2 out rc got
-	out=$(ip netns exec "$NS" curl -sS --max-time 60 -o "$tmp/body" -w '%{http_code} %{size_download}' "$url" \
-		2>"$tmp/curl.err")
-	rc=$?
-	got=$(sha256sum "$tmp/body" 2>/dev/null | cut -d' ' -f1)
-	rm -f "$tmp/body"
-	if [ "$rc" = 0 ] && [ "$out" = "200 $BYTES" ] && [ "$got" = "$want_sha" ]; then
+	local label=$1 url=$2
+	curl_sha256 "$url" 60 '%{http_code} %{size_download}'
+	if [ "$curl_rc" = 0 ] && [ "$curl_out" = "200 $BYTES" ] && [ "$curl_sha" = "$want_sha" ]; then
 		pass "$label: curl $url: 200, $BYTES bytes, SHA-256 matches"
 	else
-		fail "$label: curl $url: exit $rc, '$out', sha256 $got (want $want_sha)"
+		fail "$label: curl $url: exit $curl_rc, '$curl_out', sha256 $curl_sha (want $want_sha)"
 		sed 's/^/  curl: /' "$tmp/curl.err"
 	fi
 }
@@ -330,19 +291,12 @@ run_original_destination() {
 }
 
 main() {
-	check_prerequisites
+	check_example_prerequisites /path/to/tap_terminator "ss command (iproute2)" curl python3
 	tmp=$(mktemp -d /tmp/synack-example-term.XXXXXX)
 	setup
 	run_upstream
 	run_original_destination
-	if [ "$failures" = 0 ]; then
-		echo "PASS: example tap_terminator"
-		exit 0
-	fi
-	echo "FAIL: example tap_terminator ($failures checks failed)"
-	echo "--- tap_terminator output (last 40 lines) ---"
-	tail -n 40 "$tmp/out.log"
-	exit 1
+	finish "example tap_terminator" tap_terminator "$tmp/out.log"
 }
 
 main

@@ -17,20 +17,9 @@ tmp=""
 synack_pid=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_synack_up, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
-
-# Called by cleanup (common.bash) from the EXIT trap.
-# shellcheck disable=SC2317
-stop_background() {
-	stop_pid "$synack_pid"
-}
-
-check_prerequisites() {
-	check_common_prerequisites
-	command -v ping >/dev/null || missing "no ping command"
-}
 
 # Overrides common.bash's setup_namespace: no MTU set, IPv6 left on.
 setup_namespace() {
@@ -43,17 +32,7 @@ setup_namespace() {
 }
 
 start_synack() {
-	ip netns exec "$NS" "$SYNACK" up --tap "$TAP" --addr "$SYNACK_ADDR/24" --pcap "$tmp/cap.pcap" \
-		>"$tmp/out.log" 2>"$tmp/err.log" &
-	synack_pid=$!
-	for _ in $(seq 1 50); do
-		grep -q "^synack up: tap $TAP " "$tmp/out.log" 2>/dev/null && return 0
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "synack up did not start"
-	sed 's/^/  stderr: /' "$tmp/err.log"
-	exit 1
+	start_synack_up "synack up" "^synack up: tap $TAP " --pcap "$tmp/cap.pcap"
 }
 
 synack_mac() {
@@ -90,26 +69,20 @@ check_neigh() {
 	fi
 }
 
+# No sanitizer check here, only the exit status.
 stop_synack() {
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	local rc=$?
-	synack_pid=""
-	if [ "$rc" = 0 ]; then
+	terminate_synack
+	if [ "$synack_rc" = 0 ]; then
 		pass "synack up exited 0 on SIGTERM"
 	else
-		fail "synack up exited $rc on SIGTERM"
-		sed 's/^/  stderr: /' "$tmp/err.log"
+		fail "synack up exited $synack_rc on SIGTERM"
+		show_log "$tmp/err.log" "  stderr: "
 	fi
 }
 
 check_counters() {
 	local echos
-	echos=$(awk '$1 == "IcmpInEchos" { v = $2 } END { print v + 0 }' "$tmp/out.log")
+	echos=$(nstat_value "$tmp/out.log" IcmpInEchos)
 	if [ "$echos" -ge 3 ]; then
 		pass "nstat counters: IcmpInEchos $echos"
 	else
@@ -118,32 +91,19 @@ check_counters() {
 }
 
 check_capture() {
-	if ! command -v tshark >/dev/null; then
-		[ "${SYNACK_REQUIRE_INTEROP:-0}" = 1 ] && { fail "tshark is not installed"; return; }
-		echo "note: tshark is not installed; capture not checked"
-		return
-	fi
-	local all replies
-	if ! all=$(tshark -n -r "$tmp/cap.pcap" 2>"$tmp/tshark.err"); then
-		fail "tshark cannot read the capture"
-		sed 's/^/  /' "$tmp/tshark.err"
-		return
-	fi
-	if echo "$all" | grep -qi malformed; then
-		fail "capture has malformed packets"
-		echo "$all" | grep -i malformed | sed 's/^/  /'
-		return
-	fi
+	have_tshark || return
+	read_capture "$tmp/cap.pcap" || return
+	local replies
 	replies=$(tshark -n -r "$tmp/cap.pcap" -Y "icmp.type == 0" 2>/dev/null | wc -l)
 	if [ "$replies" -ge 3 ]; then
-		pass "capture: $(echo "$all" | wc -l) frames, none malformed, $replies echo replies"
+		pass "capture: $(echo "$capture_frames" | wc -l) frames, none malformed, $replies echo replies"
 	else
 		fail "capture: $replies echo replies, wanted 3 or more"
 	fi
 }
 
 main() {
-	check_prerequisites
+	check_common_prerequisites "ping command"
 	tmp=$(mktemp -d /tmp/synack-ping-tap.XXXXXX)
 	setup_namespace
 	start_synack
@@ -154,14 +114,7 @@ main() {
 	stop_synack
 	check_counters
 	check_capture
-	if [ "$failures" = 0 ]; then
-		echo "PASS: ping_tap"
-		exit 0
-	fi
-	echo "FAIL: ping_tap ($failures checks failed)"
-	echo "--- synack output (last 40 lines) ---"
-	tail -n 40 "$tmp/out.log"
-	exit 1
+	finish ping_tap synack "$tmp/out.log"
 }
 
 main

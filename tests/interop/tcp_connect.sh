@@ -22,8 +22,8 @@ synack_pid=""
 server_pid=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_synack_up, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
 
 # Called by cleanup (common.bash) from the EXIT trap.
@@ -31,12 +31,6 @@ failures=0
 stop_background() {
 	stop_pid "$server_pid"
 	stop_pid "$synack_pid"
-}
-
-check_prerequisites() {
-	check_common_prerequisites
-	command -v ss >/dev/null || missing "no ss command (iproute2)"
-	command -v python3 >/dev/null || missing "no python3 (the Linux-side TCP listener)"
 }
 
 # The Linux side: listen, report readiness, accept once, record the peer,
@@ -69,21 +63,11 @@ report("CLOSED")
 EOF
 }
 
-wait_for_file() {
-	local file=$1 pattern=$2 pid=$3
-	for _ in $(seq 1 100); do
-		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -q -- "$pattern" "$file" 2>/dev/null
-}
-
 start_server() {
 	server_py >"$tmp/server.py"
 	ip netns exec "$NS" python3 "$tmp/server.py" "$LINUX_ADDR" "$PORT" "$tmp" 2>"$tmp/server.err" &
 	server_pid=$!
-	if ! wait_for_file "$tmp/server.out" '^LISTENING' "$server_pid"; then
+	if ! wait_for_line "$tmp/server.out" '^LISTENING' "$server_pid"; then
 		fail "the Linux listener on $LINUX_ADDR:$PORT did not start"
 		sed 's/^/  /' "$tmp/server.err"
 		exit 1
@@ -96,7 +80,7 @@ start_synack() {
 	ip netns exec "$NS" "$SYNACK" up --tap "$TAP" --addr "$SYNACK_ADDR/24" --connect "$target" \
 		--pcap "$tmp/$log.pcap" >"$tmp/$log.log" 2>"$tmp/$log.err" &
 	synack_pid=$!
-	if ! wait_for_file "$tmp/$log.log" "^synack up: tap $TAP " "$synack_pid"; then
+	if ! wait_for_line "$tmp/$log.log" "^synack up: tap $TAP " "$synack_pid"; then
 		fail "synack up --connect $target did not start"
 		sed 's/^/  stderr: /' "$tmp/$log.err"
 		exit 1
@@ -105,23 +89,16 @@ start_synack() {
 
 # Stop synack; $1 is the exit status wanted.
 stop_synack() {
-	local want=$1 log=$2 rc
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	rc=$?
-	synack_pid=""
-	if grep -q "Sanitizer\|runtime error" "$tmp/$log.err"; then
+	local want=$1 log=$2
+	terminate_synack
+	if has_sanitizer_report "$tmp/$log.err"; then
 		fail "synack up ($log) reported a sanitizer error"
-		sed 's/^/  stderr: /' "$tmp/$log.err"
-	elif [ "$rc" = "$want" ]; then
-		pass "synack up exited $rc on SIGTERM"
+		show_log "$tmp/$log.err" "  stderr: "
+	elif [ "$synack_rc" = "$want" ]; then
+		pass "synack up exited $synack_rc on SIGTERM"
 	else
-		fail "synack up exited $rc on SIGTERM, wanted $want"
-		sed 's/^/  stderr: /' "$tmp/$log.err"
+		fail "synack up exited $synack_rc on SIGTERM, wanted $want"
+		show_log "$tmp/$log.err" "  stderr: "
 	fi
 }
 
@@ -129,7 +106,7 @@ check_connect() {
 	start_server
 	start_synack "$LINUX_ADDR:$PORT" ok
 	local line synack_ep
-	if ! wait_for_file "$tmp/ok.log" "^synack up: connect $LINUX_ADDR:$PORT: " "$synack_pid"; then
+	if ! wait_for_line "$tmp/ok.log" "^synack up: connect $LINUX_ADDR:$PORT: " "$synack_pid"; then
 		fail "synack printed no outcome for --connect $LINUX_ADDR:$PORT"
 		return
 	fi
@@ -143,7 +120,7 @@ check_connect() {
 	fi
 
 	# The Linux listener's view: accept() returned synack's address and port.
-	if wait_for_file "$tmp/server.out" '^ACCEPTED' "$server_pid" &&
+	if wait_for_line "$tmp/server.out" '^ACCEPTED' "$server_pid" &&
 		grep -q "^ACCEPTED $synack_ep$" "$tmp/server.out"; then
 		pass "Linux accept(): peer $synack_ep"
 	else
@@ -163,7 +140,7 @@ check_connect() {
 	touch "$tmp/release"
 	wait "$server_pid"
 	server_pid=""
-	if wait_for_file "$tmp/ok.log" "^synack up: connection to $LINUX_ADDR:$PORT closed by the peer" "$synack_pid"; then
+	if wait_for_line "$tmp/ok.log" "^synack up: connection to $LINUX_ADDR:$PORT closed by the peer" "$synack_pid"; then
 		pass "synack saw the Linux side close the connection"
 	else
 		fail "synack did not report the Linux side's close"
@@ -174,7 +151,7 @@ check_connect() {
 check_refused() {
 	start_synack "$LINUX_ADDR:$CLOSED_PORT" refused
 	local line
-	if ! wait_for_file "$tmp/refused.log" "^synack up: connect $LINUX_ADDR:$CLOSED_PORT: " "$synack_pid"; then
+	if ! wait_for_line "$tmp/refused.log" "^synack up: connect $LINUX_ADDR:$CLOSED_PORT: " "$synack_pid"; then
 		fail "synack printed no outcome for --connect $LINUX_ADDR:$CLOSED_PORT"
 	else
 		line=$(grep -m1 "^synack up: connect $LINUX_ADDR:$CLOSED_PORT: " "$tmp/refused.log")
@@ -187,7 +164,7 @@ check_refused() {
 	# A failed --connect makes the exit status 1.
 	stop_synack 1 refused
 	local fails
-	fails=$(awk '$1 == "TcpAttemptFails" { v = $2 } END { print v + 0 }' "$tmp/refused.log")
+	fails=$(nstat_value "$tmp/refused.log" TcpAttemptFails)
 	if [ "$fails" = 1 ]; then
 		pass "nstat counters: TcpAttemptFails 1"
 	else
@@ -196,22 +173,10 @@ check_refused() {
 }
 
 check_capture() {
-	if ! command -v tshark >/dev/null; then
-		[ "${SYNACK_REQUIRE_INTEROP:-0}" = 1 ] && { fail "tshark is not installed"; return; }
-		echo "note: tshark is not installed; capture not checked"
-		return
-	fi
-	local f all
+	have_tshark || return
+	local f
 	for f in ok refused; do
-		if ! all=$(tshark -n -r "$tmp/$f.pcap" 2>"$tmp/tshark.err"); then
-			fail "tshark cannot read the $f capture"
-			sed 's/^/  /' "$tmp/tshark.err"
-			continue
-		fi
-		if echo "$all" | grep -qi malformed; then
-			fail "the $f capture has malformed packets"
-			echo "$all" | grep -i malformed | sed 's/^/  /'
-		fi
+		read_capture "$tmp/$f.pcap" "$f"
 	done
 	local synacks rsts
 	synacks=$(tshark -n -r "$tmp/ok.pcap" -Y "tcp.srcport == $PORT && tcp.flags.syn == 1 && tcp.flags.ack == 1" 2>/dev/null | wc -l)
@@ -224,7 +189,7 @@ check_capture() {
 }
 
 main() {
-	check_prerequisites
+	check_common_prerequisites "ss command (iproute2)" "python3 (the Linux-side TCP listener)"
 	tmp=$(mktemp -d /tmp/synack-tcp-connect.XXXXXX)
 	setup_namespace
 	check_connect

@@ -55,8 +55,8 @@ server_pid=""
 get_rc=0
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_synack_up, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
 
 # Called by cleanup (common.bash) from the EXIT trap.
@@ -67,13 +67,10 @@ stop_background() {
 }
 
 check_prerequisites() {
-	check_common_prerequisites
-	command -v ss >/dev/null || missing "no ss command (iproute2)"
-	command -v nstat >/dev/null || missing "no nstat command (iproute2)"
-	command -v python3 >/dev/null || missing "no python3 (the Linux Fast Open server)"
-	command -v curl >/dev/null || missing "no curl"
+	check_common_prerequisites "ss command (iproute2)" "nstat command (iproute2)" \
+		"python3 (the Linux Fast Open server)" curl
 	curl --help all 2>/dev/null | grep -q -- --tcp-fastopen || missing "curl has no --tcp-fastopen"
-	command -v tshark >/dev/null || missing "no tshark (reads the captures)"
+	require_commands "tshark (reads the captures)"
 	[ -e /proc/sys/net/ipv4/tcp_fastopen_key ] || missing "the kernel has no net.ipv4.tcp_fastopen_key"
 }
 
@@ -103,12 +100,7 @@ setup_topology() {
 
 # A Linux counter in namespace $1, read without touching nstat's history.
 linux_counter() {
-	ip netns exec "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }'
-}
-
-# synack's counter $2 from the nstat lines it printed at exit into log $1.
-up_counter() {
-	awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"
+	ip netns exec "$1" nstat -asz "$2" | nstat_value - "$2"
 }
 
 # start_up LABEL TAP ADDR GW [options...]: synack up's HTTP service with
@@ -121,11 +113,7 @@ start_up() {
 		--service http --quiet --pcap "$tmp/up-$label.pcap" --sysctl net.ipv4.tcp_fastopen=0x403 "$@" \
 		>"$log" 2>"$tmp/up-$label.err" &
 	synack_pid=$!
-	for _ in $(seq 1 50); do
-		grep -q "^synack up: listening on 0.0.0.0:$PORT" "$log" && return 0
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for_line "$log" "^synack up: listening on 0.0.0.0:$PORT" "$synack_pid" 50 && return 0
 	fail "$label: synack up $* did not start"
 	sed 's/^/  stderr: /' "$tmp/up-$label.err"
 	grep -q "tcp_fastopen_key.*Invalid argument" "$tmp/up-$label.err" &&
@@ -135,18 +123,11 @@ start_up() {
 
 # stop_up LABEL: SIGTERM; it must exit 0 (and print its counters).
 stop_up() {
-	local label=$1 rc
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	rc=$?
-	synack_pid=""
-	if [ "$rc" != 0 ] || grep -q "Sanitizer\|runtime error" "$tmp/up-$label.err"; then
-		fail "$label: synack up exited $rc on SIGTERM"
-		sed 's/^/  stderr: /' "$tmp/up-$label.err" | tail -n 30
+	local label=$1
+	terminate_synack
+	if [ "$synack_rc" != 0 ] || has_sanitizer_report "$tmp/up-$label.err"; then
+		fail "$label: synack up exited $synack_rc on SIGTERM"
+		show_log "$tmp/up-$label.err" "  stderr: " 30
 	fi
 }
 
@@ -210,9 +191,9 @@ get_tfo() {
 	ip netns exec "$NS" timeout 30 "$SYNACK" get --tap "$TAP" --addr "$SYNACK_ADDR/24" --gw "$LINUX_ADDR" \
 		--timeout 10 --pcap "$tmp/get-$label.pcap" -o "$tmp/get-$label.body" "$@" 2>"$tmp/get-$label.err"
 	get_rc=$?
-	if grep -q "Sanitizer\|runtime error" "$tmp/get-$label.err"; then
+	if has_sanitizer_report "$tmp/get-$label.err"; then
 		fail "$label: sanitizer report"
-		sed 's/^/  /' "$tmp/get-$label.err" | tail -n 30
+		show_log "$tmp/get-$label.err" "  " 30
 	fi
 }
 
@@ -260,9 +241,9 @@ part_a() {
 		sed 's/^/  curl: /' "$tmp/curl.err"
 	fi
 	stop_up a
-	passive=$(up_counter "$tmp/up-a.log" TcpExtTCPFastOpenPassive)
-	reqd=$(up_counter "$tmp/up-a.log" TcpExtTCPFastOpenCookieReqd)
-	pfail=$(up_counter "$tmp/up-a.log" TcpExtTCPFastOpenPassiveFail)
+	passive=$(nstat_value "$tmp/up-a.log" TcpExtTCPFastOpenPassive)
+	reqd=$(nstat_value "$tmp/up-a.log" TcpExtTCPFastOpenCookieReqd)
+	pfail=$(nstat_value "$tmp/up-a.log" TcpExtTCPFastOpenPassiveFail)
 	if [ "$passive" -ge 1 ] && [ "$pfail" = 0 ]; then
 		pass "a: synack counted TcpExtTCPFastOpenPassive $passive, TcpExtTCPFastOpenCookieReqd $reqd, TcpExtTCPFastOpenPassiveFail $pfail"
 	else
@@ -398,8 +379,8 @@ part_c() {
 	start_up c2 "$TAP1" "$S" "$LINUX_ADDR1" --sysctl "net.ipv4.tcp_fastopen_key=$KEY"
 	get_tfo c2 --sysctl "net.ipv4.tcp_fastopen_key=$KEY" --fastopen --tfo-cache "$cache" "$url"
 	stop_up c2
-	passive=$(up_counter "$tmp/up-c2.log" TcpExtTCPFastOpenPassive)
-	pfail=$(up_counter "$tmp/up-c2.log" TcpExtTCPFastOpenPassiveFail)
+	passive=$(nstat_value "$tmp/up-c2.log" TcpExtTCPFastOpenPassive)
+	pfail=$(nstat_value "$tmp/up-c2.log" TcpExtTCPFastOpenPassiveFail)
 	syns=$(syn_data "$tmp/up-c2.pcap" "$SYNACK_ADDR")
 	if [ "$get_rc" = 0 ] && [ "$passive" = 1 ] && [ "$pfail" = 0 ] &&
 		grep -q "fastopen: the request went in the SYN .* the server acknowledged it" "$tmp/get-c2.err" &&
@@ -420,12 +401,7 @@ main() {
 	part_a
 	part_b
 	part_c
-	if [ "$failures" = 0 ]; then
-		echo "PASS: tcp_fastopen"
-		exit 0
-	fi
-	echo "FAIL: tcp_fastopen ($failures checks failed)"
-	exit 1
+	finish tcp_fastopen
 }
 
 main

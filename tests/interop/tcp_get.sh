@@ -31,8 +31,8 @@ get_rc=0
 want_sha=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# check_ss_clean, ...).
 . "$(dirname "$0")/lib/common.bash"
 
 # Called by cleanup (common.bash) from the EXIT trap.
@@ -40,12 +40,6 @@ failures=0
 stop_background() {
 	stop_pid "$aux_pid"
 	stop_pid "$server_pid"
-}
-
-check_prerequisites() {
-	check_common_prerequisites
-	command -v ss >/dev/null || missing "no ss command (iproute2)"
-	command -v python3 >/dev/null || missing "no python3 (the Linux HTTP server)"
 }
 
 # The kernel's count of retransmitted TCP segments in the namespace.
@@ -112,9 +106,9 @@ synack_get() {
 	ip netns exec "$NS" timeout 280 "$SYNACK" get --tap "$TAP" --addr "$SYNACK_ADDR/24" "$@" -o "$tmp/body" \
 		"$url" 2>"$tmp/get.err"
 	get_rc=$?
-	if grep -q "Sanitizer\|runtime error" "$tmp/get.err"; then
+	if has_sanitizer_report "$tmp/get.err"; then
 		fail "$label: sanitizer report"
-		sed 's/^/  /' "$tmp/get.err" | tail -n 30
+		show_log "$tmp/get.err" "  " 30
 	fi
 }
 
@@ -165,23 +159,8 @@ expect_failure() {
 	fi
 }
 
-check_ss_clean() {
-	local label=$1 left=""
-	for _ in $(seq 1 30); do
-		left=$(ip netns exec "$NS" ss -Htan | grep -v '^TIME-WAIT' | grep -v '^LISTEN')
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	if [ -z "$left" ]; then
-		pass "$label: ss shows no connection left but TIME-WAIT"
-	else
-		fail "$label: ss shows connections left:"
-		ip netns exec "$NS" ss -tani | sed 's/^/  /'
-	fi
-}
-
 main() {
-	check_prerequisites
+	check_common_prerequisites "ss command (iproute2)" "python3 (the Linux HTTP server)"
 	tmp=$(mktemp -d /tmp/synack-tcp-get.XXXXXX)
 	setup_namespace
 	start_servers
@@ -195,12 +174,7 @@ main() {
 	expect_failure "404" "http://$LINUX_ADDR:$PORT/missing" "HTTP 404"
 	expect_failure "short body" "http://$LINUX_ADDR:$AUX_PORT/short" "closed before the whole body"
 	check_ss_clean "after the errors"
-	if [ "$failures" = 0 ]; then
-		echo "PASS: tcp_get"
-		exit 0
-	fi
-	echo "FAIL: tcp_get ($failures checks failed)"
-	exit 1
+	finish tcp_get
 }
 
 main

@@ -28,56 +28,14 @@ tmp=""
 synack_pid=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_synack_up, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
-
-# Called by cleanup (common.bash) from the EXIT trap.
-# shellcheck disable=SC2317
-stop_background() {
-	stop_pid "$synack_pid"
-}
-
-check_prerequisites() {
-	check_common_prerequisites
-	command -v ss >/dev/null || missing "no ss command (iproute2)"
-	command -v curl >/dev/null || missing "no curl"
-	command -v python3 >/dev/null || missing "no python3"
-}
 
 # start_synack [extra options...]: the HTTP service on a fresh log.
 start_synack() {
-	: >"$tmp/out.log"
-	ip netns exec "$NS" "$SYNACK" up --tap "$TAP" --addr "$SYNACK_ADDR/24" --listen "$PORT" \
-		--service http --quiet "$@" >"$tmp/out.log" 2>"$tmp/err.log" &
-	synack_pid=$!
-	if ! wait_for_output "^synack up: listening on 0.0.0.0:$PORT" 50; then
-		fail "synack up --service http $* did not start"
-		sed 's/^/  stderr: /' "$tmp/err.log"
-		exit 1
-	fi
-}
-
-# stop_synack LABEL: SIGTERM; it must exit 0 with clean sanitizers.
-stop_synack() {
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	local rc=$?
-	synack_pid=""
-	if [ "$rc" = 0 ] && ! grep -q "Sanitizer\|runtime error" "$tmp/err.log"; then
-		pass "$1: synack up exited 0 on SIGTERM"
-	else
-		fail "$1: synack up exited $rc on SIGTERM"
-		sed 's/^/  stderr: /' "$tmp/err.log" | tail -n 30
-	fi
-}
-
-counter() {
-	awk -v name="$1" '$1 == name { v = $2 } END { print v + 0 }' "$tmp/out.log"
+	start_synack_up "synack up --service http $*" "^synack up: listening on 0.0.0.0:$PORT" \
+		--listen "$PORT" --service http --quiet "$@"
 }
 
 pattern_py() {
@@ -92,37 +50,15 @@ print(h.hexdigest())
 EOF
 }
 
-# No connection to or from the port in any state but TIME-WAIT (normal
-# for the side that closed first) within a few seconds.
-check_ss_clean() {
-	local label=$1 left=""
-	for _ in $(seq 1 30); do
-		left=$(ip netns exec "$NS" ss -Htan "( sport = :$PORT or dport = :$PORT )" | grep -v '^TIME-WAIT' | grep -v '^LISTEN')
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	if [ -z "$left" ]; then
-		pass "$label: ss shows no connection left but TIME-WAIT"
-	else
-		fail "$label: ss shows connections left:"
-		ip netns exec "$NS" ss -tani "( sport = :$PORT or dport = :$PORT )" | sed 's/^/  /'
-	fi
-}
-
 # download LABEL: curl fetches /bytes/$BYTES; the SHA-256 must match.
 download() {
-	local label=$1 out rc code size speed got
-	out=$(ip netns exec "$NS" curl -sS --max-time 240 -o "$tmp/body" \
-		-w '%{http_code} %{size_download} %{speed_download}' \
-		"http://$SYNACK_ADDR:$PORT/bytes/$BYTES" 2>"$tmp/curl.err")
-	rc=$?
-	read -r code size speed <<<"$out"
-	got=$(sha256sum "$tmp/body" | cut -d' ' -f1)
-	rm -f "$tmp/body"
-	if [ "$rc" = 0 ] && [ "$code" = 200 ] && [ "$size" = "$BYTES" ] && [ "$got" = "$want_sha" ]; then
+	local label=$1 code size speed
+	curl_sha256 "http://$SYNACK_ADDR:$PORT/bytes/$BYTES" 240 '%{http_code} %{size_download} %{speed_download}'
+	read -r code size speed <<<"$curl_out"
+	if [ "$curl_rc" = 0 ] && [ "$code" = 200 ] && [ "$size" = "$BYTES" ] && [ "$curl_sha" = "$want_sha" ]; then
 		pass "$label: curl got $size bytes, SHA-256 matches, $(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1e6 }') MB/s"
 	else
-		fail "$label: curl exit $rc, HTTP ${code:-?}, ${size:-?} bytes (want $BYTES), sha256 $got (want $want_sha)"
+		fail "$label: curl exit $curl_rc, HTTP ${code:-?}, ${size:-?} bytes (want $BYTES), sha256 $curl_sha (want $want_sha)"
 		sed 's/^/  curl: /' "$tmp/curl.err"
 	fi
 }
@@ -200,12 +136,14 @@ run() {
 	start_synack "$@"
 	download "$label"
 	check_requests "$label"
-	check_ss_clean "$label"
-	stop_synack "$label"
+	# No connection to or from the port in any state but TIME-WAIT (normal
+	# for the side that closed first) within a few seconds.
+	check_ss_clean "$label" "( sport = :$PORT or dport = :$PORT )"
+	stop_synack_checked "$label: synack up" "$tmp/err.log" "  stderr: " 30
 	local served retrans timeouts
 	served=$(grep -c "^synack up: http .* 200, $BYTES of $BYTES body bytes sent, closed" "$tmp/out.log")
-	retrans=$(counter TcpRetransSegs)
-	timeouts=$(counter TcpExtTCPTimeouts)
+	retrans=$(nstat_value "$tmp/out.log" TcpRetransSegs)
+	timeouts=$(nstat_value "$tmp/out.log" TcpExtTCPTimeouts)
 	if [ "$served" -ge 1 ]; then
 		pass "$label: synack logged the $BYTES-byte response as sent and closed ($retrans retransmitted segments, $timeouts timeouts)"
 	else
@@ -217,21 +155,14 @@ run() {
 }
 
 main() {
-	check_prerequisites
+	check_common_prerequisites "ss command (iproute2)" curl python3
 	tmp=$(mktemp -d /tmp/synack-tcp-http.XXXXXX)
 	pattern_py >"$tmp/pattern.py"
 	want_sha=$(python3 "$tmp/pattern.py" "$BYTES")
 	setup_namespace
 	run "clean link"
 	run "loss $LOSS" --loss "$LOSS" --seed 1
-	if [ "$failures" = 0 ]; then
-		echo "PASS: tcp_http"
-		exit 0
-	fi
-	echo "FAIL: tcp_http ($failures checks failed)"
-	echo "--- synack output (last 40 lines) ---"
-	tail -n 40 "$tmp/out.log"
-	exit 1
+	finish tcp_http synack "$tmp/out.log"
 }
 
 main

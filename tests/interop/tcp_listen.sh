@@ -22,8 +22,8 @@ synack_pid=""
 client_pid=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_synack_up, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
 
 # Called by cleanup (common.bash) from the EXIT trap.
@@ -33,21 +33,9 @@ stop_background() {
 	stop_pid "$synack_pid"
 }
 
-check_prerequisites() {
-	check_common_prerequisites
-	command -v ss >/dev/null || missing "no ss command (iproute2)"
-	command -v python3 >/dev/null || missing "no python3 (the Linux-side TCP client)"
-}
-
 start_synack() {
-	ip netns exec "$NS" "$SYNACK" up --tap "$TAP" --addr "$SYNACK_ADDR/24" --listen "$PORT" \
-		--pcap "$tmp/cap.pcap" >"$tmp/out.log" 2>"$tmp/err.log" &
-	synack_pid=$!
-	if ! wait_for_output "^synack up: listening on 0.0.0.0:$PORT$" 50; then
-		fail "synack up --listen $PORT did not start"
-		sed 's/^/  stderr: /' "$tmp/err.log"
-		exit 1
-	fi
+	start_synack_up "synack up --listen $PORT" "^synack up: listening on 0.0.0.0:$PORT$" \
+		--listen "$PORT" --pcap "$tmp/cap.pcap"
 }
 
 # The Linux side: connect, check getpeername, report, and hold the
@@ -89,13 +77,7 @@ EOF
 }
 
 wait_for_client() {
-	local pattern=$1
-	for _ in $(seq 1 80); do
-		grep -q -- "$pattern" "$tmp/client.out" 2>/dev/null && return 0
-		kill -0 "$client_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -q -- "$pattern" "$tmp/client.out" 2>/dev/null
+	wait_for_line "$tmp/client.out" "$1" "$client_pid" 80
 }
 
 check_accept() {
@@ -160,31 +142,10 @@ check_refused() {
 	fi
 }
 
-stop_synack() {
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	local rc=$?
-	synack_pid=""
-	if [ "$rc" = 0 ] && ! grep -q "Sanitizer\|runtime error" "$tmp/err.log"; then
-		pass "synack up exited 0 on SIGTERM"
-	else
-		fail "synack up exited $rc on SIGTERM"
-		sed 's/^/  stderr: /' "$tmp/err.log"
-	fi
-}
-
-counter() {
-	awk -v name="$1" '$1 == name { v = $2 } END { print v + 0 }' "$tmp/out.log"
-}
-
 check_counters() {
 	local passive rsts
-	passive=$(counter TcpPassiveOpens)
-	rsts=$(counter TcpOutRsts)
+	passive=$(nstat_value "$tmp/out.log" TcpPassiveOpens)
+	rsts=$(nstat_value "$tmp/out.log" TcpOutRsts)
 	if [ "$passive" -ge 1 ] && [ "$rsts" -ge 1 ]; then
 		pass "nstat counters: TcpPassiveOpens $passive, TcpOutRsts $rsts"
 	else
@@ -193,49 +154,29 @@ check_counters() {
 }
 
 check_capture() {
-	if ! command -v tshark >/dev/null; then
-		[ "${SYNACK_REQUIRE_INTEROP:-0}" = 1 ] && { fail "tshark is not installed"; return; }
-		echo "note: tshark is not installed; capture not checked"
-		return
-	fi
-	local all synacks rsts
-	if ! all=$(tshark -n -r "$tmp/cap.pcap" 2>"$tmp/tshark.err"); then
-		fail "tshark cannot read the capture"
-		sed 's/^/  /' "$tmp/tshark.err"
-		return
-	fi
-	if echo "$all" | grep -qi malformed; then
-		fail "capture has malformed packets"
-		echo "$all" | grep -i malformed | sed 's/^/  /'
-		return
-	fi
+	have_tshark || return
+	read_capture "$tmp/cap.pcap" || return
+	local synacks rsts
 	synacks=$(tshark -n -r "$tmp/cap.pcap" -Y "tcp.srcport == $PORT && tcp.flags.syn == 1 && tcp.flags.ack == 1" 2>/dev/null | wc -l)
 	rsts=$(tshark -n -r "$tmp/cap.pcap" -Y "tcp.srcport == $CLOSED_PORT && tcp.flags.reset == 1" 2>/dev/null | wc -l)
 	if [ "$synacks" -ge 1 ] && [ "$rsts" -ge 1 ]; then
-		pass "capture: $(echo "$all" | wc -l) frames, none malformed; SYN-ACK from :$PORT, RST from :$CLOSED_PORT"
+		pass "capture: $(echo "$capture_frames" | wc -l) frames, none malformed; SYN-ACK from :$PORT, RST from :$CLOSED_PORT"
 	else
 		fail "capture: $synacks SYN-ACKs from :$PORT, $rsts RSTs from :$CLOSED_PORT (want >= 1 each)"
 	fi
 }
 
 main() {
-	check_prerequisites
+	check_common_prerequisites "ss command (iproute2)" "python3 (the Linux-side TCP client)"
 	tmp=$(mktemp -d /tmp/synack-tcp-listen.XXXXXX)
 	setup_namespace
 	start_synack
 	check_accept
 	check_refused
-	stop_synack
+	stop_synack_checked "synack up" "$tmp/err.log" "  stderr: "
 	check_counters
 	check_capture
-	if [ "$failures" = 0 ]; then
-		echo "PASS: tcp_listen"
-		exit 0
-	fi
-	echo "FAIL: tcp_listen ($failures checks failed)"
-	echo "--- synack output (last 40 lines) ---"
-	tail -n 40 "$tmp/out.log"
-	exit 1
+	finish tcp_listen synack "$tmp/out.log"
 }
 
 main

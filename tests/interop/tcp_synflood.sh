@@ -35,8 +35,8 @@ synack_pid=""
 flood_pid=""
 failures=0
 
-# pass, fail, missing, stop_pid, cleanup and its traps, check_common_prerequisites,
-# setup_namespace, wait_for_output.
+# The shared helpers (pass, fail, missing, the cleanup traps, setup_namespace,
+# start_synack_up, stop_synack_checked, ...).
 . "$(dirname "$0")/lib/common.bash"
 
 # Called by cleanup (common.bash) from the EXIT trap.
@@ -46,23 +46,9 @@ stop_background() {
 	stop_pid "$synack_pid"
 }
 
-check_prerequisites() {
-	check_common_prerequisites
-	command -v hping3 >/dev/null || missing "no hping3"
-	command -v curl >/dev/null || missing "no curl"
-	command -v python3 >/dev/null || missing "no python3"
-}
-
 start_synack() {
-	: >"$tmp/out.log"
-	ip netns exec "$NS" "$SYNACK" up --tap "$TAP" --addr "$SYNACK_ADDR/24" --listen "$PORT" \
-		--service http --quiet --sysctl net.ipv4.tcp_syncookies=1 >"$tmp/out.log" 2>"$tmp/err.log" &
-	synack_pid=$!
-	if ! wait_for_output "^synack up: listening on 0.0.0.0:$PORT" 50; then
-		fail "synack up --service http did not start"
-		sed 's/^/  stderr: /' "$tmp/err.log"
-		exit 1
-	fi
+	start_synack_up "synack up --service http" "^synack up: listening on 0.0.0.0:$PORT" \
+		--listen "$PORT" --service http --quiet --sysctl net.ipv4.tcp_syncookies=1
 }
 
 # The flood: each spoofed address in turn sends SYNS_PER_HOST SYNs (hping3
@@ -98,7 +84,7 @@ dump_counters() {
 }
 
 counter() {
-	awk -v name="$1" '$1 == name { v = $2 } END { print v + 0 }' "$tmp/nstat.txt"
+	nstat_value "$tmp/nstat.txt" "$1"
 }
 
 pattern_py() {
@@ -111,17 +97,13 @@ EOF
 
 # curl_once N: one download of $BYTES during the flood; 0 when intact.
 curl_once() {
-	local out rc code size got
-	out=$(ip netns exec "$NS" curl -sS --max-time 20 -o "$tmp/body" -w '%{http_code} %{size_download}' \
-		"http://$SYNACK_ADDR:$PORT/bytes/$BYTES" 2>"$tmp/curl.err")
-	rc=$?
-	read -r code size <<<"$out"
-	got=$(sha256sum "$tmp/body" 2>/dev/null | cut -d' ' -f1)
-	rm -f "$tmp/body"
-	if [ "$rc" = 0 ] && [ "$code" = 200 ] && [ "$size" = "$BYTES" ] && [ "$got" = "$want_sha" ]; then
+	local code size
+	curl_sha256 "http://$SYNACK_ADDR:$PORT/bytes/$BYTES" 20 '%{http_code} %{size_download}'
+	read -r code size <<<"$curl_out"
+	if [ "$curl_rc" = 0 ] && [ "$code" = 200 ] && [ "$size" = "$BYTES" ] && [ "$curl_sha" = "$want_sha" ]; then
 		return 0
 	fi
-	echo "  curl $1: exit $rc, HTTP ${code:-?}, ${size:-?} bytes, sha256 $got"
+	echo "  curl $1: exit $curl_rc, HTTP ${code:-?}, ${size:-?} bytes, sha256 $curl_sha"
 	sed 's/^/  curl: /' "$tmp/curl.err"
 	return 1
 }
@@ -182,20 +164,7 @@ check_after_flood() {
 }
 
 stop_synack() {
-	kill -TERM "$synack_pid"
-	for _ in $(seq 1 50); do
-		kill -0 "$synack_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$synack_pid"
-	local rc=$?
-	synack_pid=""
-	if [ "$rc" = 0 ] && ! grep -q "Sanitizer\|runtime error" "$tmp/err.log"; then
-		pass "synack up exited 0 on SIGTERM"
-	else
-		fail "synack up exited $rc on SIGTERM"
-		sed 's/^/  stderr: /' "$tmp/err.log" | tail -n 30
-	fi
+	stop_synack_checked "synack up" "$tmp/err.log" "  stderr: " 30
 	if grep -q "^TcpExtSyncookiesSent " "$tmp/out.log"; then
 		pass "the counters printed at exit include TcpExtSyncookiesSent"
 	else
@@ -204,7 +173,7 @@ stop_synack() {
 }
 
 main() {
-	check_prerequisites
+	check_common_prerequisites hping3 curl python3
 	tmp=$(mktemp -d /tmp/synack-tcp-synflood.XXXXXX)
 	pattern_py >"$tmp/pattern.py"
 	want_sha=$(python3 "$tmp/pattern.py" "$BYTES")
@@ -214,14 +183,7 @@ main() {
 	check_during_flood
 	check_after_flood
 	stop_synack
-	if [ "$failures" = 0 ]; then
-		echo "PASS: tcp_synflood"
-		exit 0
-	fi
-	echo "FAIL: tcp_synflood ($failures checks failed)"
-	echo "--- synack output (last 40 lines) ---"
-	tail -n 40 "$tmp/out.log"
-	exit 1
+	finish tcp_synflood synack "$tmp/out.log"
 }
 
 main

@@ -438,6 +438,39 @@ static bool start_call(struct call *k)
 
 #define SYN_OPTS_TS(val, ecr, ws) OPTS(O_MSS(1460), O_SACKOK, O_TS(val, ecr), O_NOP, O_WS(ws))
 
+/* A new socket's blocking connect to REMOTE:8080, on a second thread (k);
+ * c then expects the SYN from it. False when it could not start. */
+static bool start_blocking_connect(struct conn *c, struct call *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->c = c;
+	k->op = CALL_CONNECT;
+	k->fd = c->ifc.socket(c->ifc.userdata, AF_INET, SOCK_STREAM, 0);
+	k->addr = sin_of(REMOTE, 8080);
+	if (k->fd < 0 || !start_call(k))
+		return false;
+	c->rport = 8080;
+	return true;
+}
+
+/* The passive handshake without timestamps several tests open with: a
+ * listener (*lfd) on c->lport, the peer's SYN with syn_opt answered by a
+ * SYN-ACK with synack_opt, the ACK, then a non-blocking accept. The
+ * accepted descriptor, or -1 (a failed check says where). */
+static int accept_untimed(struct conn *c, struct pkt *p, int *lfd, const uint8_t *syn_opt, size_t syn_n,
+			  const uint8_t *synack_opt, size_t synack_n)
+{
+	*lfd = listener(c, c->lport);
+	if (*lfd < 0)
+		return -1;
+	CHECK_EQ(inject(c, F_SYN, c->irs, 0, 65535, syn_opt, syn_n, NULL, 0), 0);
+	if (!EXPECT(c, p, F_SYN | F_ACK, ANY, c->irs + 1, synack_opt, synack_n, 0))
+		return -1;
+	c->iss = p->seq;
+	CHECK_EQ(inject(c, F_ACK, c->irs + 1, c->iss + 1, 65535, NOOPTS, NULL, 0), 0);
+	return c->ifc.accept(c->ifc.userdata, *lfd, NULL, NULL);
+}
+
 /* The passive handshake with a blocking accept on a second thread. Leaves
  * c with the accepted descriptor in *afd and the listener in *lfd. */
 static bool passive_open(struct conn *c, int *lfd, int *afd)
@@ -678,14 +711,7 @@ TEST(blocking_connect)
 
 	REQUIRE(p);
 	REQUIRE(open_instance(&c, "seed=4"));
-	memset(&k, 0, sizeof(k));
-	k.c = &c;
-	k.op = CALL_CONNECT;
-	k.fd = c.ifc.socket(c.ifc.userdata, AF_INET, SOCK_STREAM, 0);
-	k.addr = sin_of(REMOTE, 8080);
-	REQUIRE(k.fd >= 0);
-	REQUIRE(start_call(&k));
-	c.rport = 8080;
+	REQUIRE(start_blocking_connect(&c, &k));
 	if (recv_pkt(&c, p)) {
 		CHECK_EQ(p->flags, F_SYN);
 		c.lport = p->sport;
@@ -715,14 +741,7 @@ TEST(blocking_connect_refused)
 
 	REQUIRE(p);
 	REQUIRE(open_instance(&c, "seed=11"));
-	memset(&k, 0, sizeof(k));
-	k.c = &c;
-	k.op = CALL_CONNECT;
-	k.fd = c.ifc.socket(c.ifc.userdata, AF_INET, SOCK_STREAM, 0);
-	k.addr = sin_of(REMOTE, 8080);
-	REQUIRE(k.fd >= 0);
-	REQUIRE(start_call(&k));
-	c.rport = 8080;
+	REQUIRE(start_blocking_connect(&c, &k));
 	if (recv_pkt(&c, p)) {
 		c.lport = p->sport;
 		CHECK_EQ(inject(&c, F_RST | F_ACK, 0, p->seq + 1, 0, NOOPTS, NULL, 0), 0);
@@ -1079,13 +1098,7 @@ TEST(pipe_and_splice)
 	c.lport = 8080;
 	c.rport = 41002;
 	c.irs = 1;
-	lfd = listener(&c, 8080);
-	REQUIRE(lfd >= 0);
-	CHECK_EQ(inject(&c, F_SYN, c.irs, 0, 65535, OPTS(O_MSS(1460)), NULL, 0), 0);
-	REQUIRE(EXPECT(&c, p, F_SYN | F_ACK, ANY, c.irs + 1, OPTS(O_MSS(1460)), 0));
-	c.iss = p->seq;
-	CHECK_EQ(inject(&c, F_ACK, c.irs + 1, c.iss + 1, 65535, NOOPTS, NULL, 0), 0);
-	afd = c.ifc.accept(c.ifc.userdata, lfd, NULL, NULL);
+	afd = accept_untimed(&c, p, &lfd, OPTS(O_MSS(1460)), OPTS(O_MSS(1460)));
 	REQUIRE(afd >= 0);
 	CHECK_EQ(inject(&c, F_PSH | F_ACK, c.irs + 1, c.iss + 1, 65535, NOOPTS, "spliced!", 8), 0);
 	REQUIRE(c.ifc.pipe(c.ifc.userdata, pf) == 0);
@@ -1129,13 +1142,7 @@ TEST(blocking_write_larger_than_sndbuf)
 	c.lport = 8080;
 	c.rport = 41004;
 	c.irs = 500;
-	lfd = listener(&c, 8080);
-	REQUIRE(lfd >= 0);
-	CHECK_EQ(inject(&c, F_SYN, c.irs, 0, 65535, OPTS(O_MSS(1460), O_NOP, O_WS(7)), NULL, 0), 0);
-	REQUIRE(EXPECT(&c, p, F_SYN | F_ACK, ANY, c.irs + 1, OPTS(O_MSS(1460), O_NOP, O_WS(8)), 0));
-	c.iss = p->seq;
-	CHECK_EQ(inject(&c, F_ACK, c.irs + 1, c.iss + 1, 65535, NOOPTS, NULL, 0), 0);
-	afd = c.ifc.accept(c.ifc.userdata, lfd, NULL, NULL);
+	afd = accept_untimed(&c, p, &lfd, OPTS(O_MSS(1460), O_NOP, O_WS(7)), OPTS(O_MSS(1460), O_NOP, O_WS(8)));
 	REQUIRE(afd >= 0);
 	memset(&k, 0, sizeof(k));
 	k.c = &c;
@@ -1189,13 +1196,8 @@ TEST(segment_larger_than_mtu)
 	c.lport = 8080;
 	c.rport = 41003;
 	c.irs = 100;
-	lfd = listener(&c, 8080);
-	REQUIRE(lfd >= 0);
-	CHECK_EQ(inject(&c, F_SYN, c.irs, 0, 65535, OPTS(O_MSS(1460), O_NOP, O_NOP, O_SACKOK), NULL, 0), 0);
-	REQUIRE(EXPECT(&c, p, F_SYN | F_ACK, ANY, c.irs + 1, OPTS(O_MSS(1460), O_NOP, O_NOP, O_SACKOK), 0));
-	c.iss = p->seq;
-	CHECK_EQ(inject(&c, F_ACK, c.irs + 1, c.iss + 1, 65535, NOOPTS, NULL, 0), 0);
-	afd = c.ifc.accept(c.ifc.userdata, lfd, NULL, NULL);
+	afd = accept_untimed(&c, p, &lfd, OPTS(O_MSS(1460), O_NOP, O_NOP, O_SACKOK),
+			     OPTS(O_MSS(1460), O_NOP, O_NOP, O_SACKOK));
 	REQUIRE(afd >= 0);
 	/* +0 < P. 1:4001(4000) ack 1 ; +0 > . 1:1(0) ack 4001 */
 	CHECK_EQ(inject(&c, F_PSH | F_ACK, c.irs + 1, c.iss + 1, 65535, NOOPTS, big, sizeof(big)), 0);

@@ -40,6 +40,12 @@ static uint64_t queue_truesize(const struct sk_buff_head *q)
 	return n;
 }
 
+static void queue_counts(const struct sk_buff_head *q, uint32_t *skbs, uint64_t *bytes)
+{
+	*skbs = q->qlen;
+	*bytes = q->bytes;
+}
+
 int sc_sock_usage(const struct stack *st, int fd, struct sc_sock_usage *u)
 {
 	const struct sock *sk;
@@ -48,14 +54,10 @@ int sc_sock_usage(const struct stack *st, int fd, struct sc_sock_usage *u)
 		return -1;
 	u->syn_queue = sk->qlen;
 	u->accept_queue = list_count(&sk->accept_queue);
-	u->rcv_skbs = sk->receive_queue.qlen;
-	u->ofo_skbs = sk->out_of_order_queue.qlen;
-	u->rtx_skbs = sk->rtx_queue.qlen;
-	u->write_skbs = sk->write_queue.qlen;
-	u->rcv_bytes = sk->receive_queue.bytes;
-	u->ofo_bytes = sk->out_of_order_queue.bytes;
-	u->rtx_bytes = sk->rtx_queue.bytes;
-	u->write_bytes = sk->write_queue.bytes;
+	queue_counts(&sk->receive_queue, &u->rcv_skbs, &u->rcv_bytes);
+	queue_counts(&sk->out_of_order_queue, &u->ofo_skbs, &u->ofo_bytes);
+	queue_counts(&sk->rtx_queue, &u->rtx_skbs, &u->rtx_bytes);
+	queue_counts(&sk->write_queue, &u->write_skbs, &u->write_bytes);
 	u->ofo_truesize = queue_truesize(&sk->out_of_order_queue);
 	u->rcv_truesize = queue_truesize(&sk->receive_queue);
 	u->rcvbuf = sk->sk_rcvbuf;

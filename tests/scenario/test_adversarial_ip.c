@@ -368,53 +368,26 @@ static void options_bad(const char *name, const uint8_t *opt, size_t optlen, uin
 	SC_FREE(sc);
 }
 
-TEST(ip_options_length_0_parameter_problem)
-{
-	static const uint8_t o[4] = { 1, 130, 0, 0 };
-	options_bad("option length 0", o, sizeof(o), 21);
-}
-TEST(ip_options_length_1_parameter_problem)
-{
-	static const uint8_t o[4] = { 130, 1, 0, 0 };
-	options_bad("option length 1", o, sizeof(o), 20);
-}
-TEST(ip_options_length_past_header_parameter_problem)
-{
-	static const uint8_t o[4] = { 1, 1, 130, 3 };
-	options_bad("option past the header", o, sizeof(o), 22);
-}
+/* One named test per malformed option, so each shows up on its own in the
+ * results: the ICMP error's expected pointer, then the option bytes. */
+#define PARAMETER_PROBLEM_TEST(test, what, pointer, ...)        \
+	TEST(test)                                              \
+	{                                                       \
+		static const uint8_t o[] = { __VA_ARGS__ };     \
+		options_bad(what, o, sizeof(o), pointer);       \
+	}
+
+PARAMETER_PROBLEM_TEST(ip_options_length_0_parameter_problem, "option length 0", 21, 1, 130, 0, 0)
+PARAMETER_PROBLEM_TEST(ip_options_length_1_parameter_problem, "option length 1", 20, 130, 1, 0, 0)
+PARAMETER_PROBLEM_TEST(ip_options_length_past_header_parameter_problem, "option past the header", 22, 1, 1, 130, 3)
 /* The kind byte is the last one: no room for a length. */
-TEST(ip_options_kind_without_length_parameter_problem)
-{
-	static const uint8_t o[4] = { 1, 1, 1, 7 };
-	options_bad("kind without length", o, sizeof(o), 23);
-}
-TEST(ip_options_record_route_bad_pointer_parameter_problem)
-{
-	static const uint8_t o[8] = { 7, 7, 3, 0, 0, 0, 0, 1 };
-	options_bad("record route pointer 3", o, sizeof(o), 22);
-}
-TEST(ip_options_record_route_twice_parameter_problem)
-{
-	static const uint8_t o[8] = { 7, 3, 4, 1, 7, 3, 4, 1 };
-	options_bad("two record routes", o, sizeof(o), 24);
-}
-TEST(ip_options_timestamp_too_short_parameter_problem)
-{
-	static const uint8_t o[4] = { 68, 3, 5, 1 };
-	options_bad("timestamp length 3", o, sizeof(o), 21);
-}
+PARAMETER_PROBLEM_TEST(ip_options_kind_without_length_parameter_problem, "kind without length", 23, 1, 1, 1, 7)
+PARAMETER_PROBLEM_TEST(ip_options_record_route_bad_pointer_parameter_problem, "record route pointer 3", 22, 7, 7, 3, 0, 0, 0, 0, 1)
+PARAMETER_PROBLEM_TEST(ip_options_record_route_twice_parameter_problem, "two record routes", 24, 7, 3, 4, 1, 7, 3, 4, 1)
+PARAMETER_PROBLEM_TEST(ip_options_timestamp_too_short_parameter_problem, "timestamp length 3", 21, 68, 3, 5, 1)
 /* Overflow counter already 15: the option cannot count another hop. */
-TEST(ip_options_timestamp_overflow_parameter_problem)
-{
-	static const uint8_t o[8] = { 68, 8, 9, 0xf0, 0, 0, 0, 0 };
-	options_bad("timestamp overflow 15", o, sizeof(o), 23);
-}
-TEST(ip_options_router_alert_short_parameter_problem)
-{
-	static const uint8_t o[4] = { 148, 2, 1, 1 };
-	options_bad("router alert length 2", o, sizeof(o), 21);
-}
+PARAMETER_PROBLEM_TEST(ip_options_timestamp_overflow_parameter_problem, "timestamp overflow 15", 23, 68, 8, 9, 0xf0, 0, 0, 0, 0)
+PARAMETER_PROBLEM_TEST(ip_options_router_alert_short_parameter_problem, "router alert length 2", 21, 148, 2, 1, 1)
 
 /* Source routing: well formed, but hosts refuse it (accept_source_route
  * is 0 for a host): dropped without an answer and without a counter. */
@@ -463,6 +436,25 @@ static struct dgram *echo_dgram(uint16_t id, uint16_t seq, size_t datalen)
 	d->len = echo_body(d->data, id, seq, datalen);
 	d->proto = 1;
 	d->id = id;
+	return d;
+}
+
+/* A TCP segment from the peer to the listener's port, as a datagram to
+ * fragment: hlen bytes of header (options zeroed, for the caller to fill),
+ * sequence and ack numbers 0, checksum left to the caller. */
+static struct dgram *tcp_dgram(uint16_t id, size_t hlen, uint8_t flags, uint16_t win)
+{
+	struct dgram *d = calloc(1, sizeof(*d));
+	uint8_t *th = d->data;
+
+	d->proto = 6;
+	d->id = id;
+	d->len = hlen;
+	put16(th, SC_PEER_PORT);
+	put16(th + 2, SC_SERVER_PORT);
+	th[12] = (uint8_t)(hlen / 4 << 4);
+	th[13] = flags;
+	put16(th + 14, win);
 	return d;
 }
 
@@ -541,19 +533,11 @@ TEST(frag_overlap_drops_datagram)
 TEST(frag_tcp_header_rewrite_overlap_dropped)
 {
 	struct sc *sc = sc_new(NULL);
-	struct dgram *d = calloc(1, sizeof(*d));
+	struct dgram *d = tcp_dgram(77, 20, F_ACK, 1000);
 	uint8_t *th = d->data;
 
 	REQUIRE(sc_listen(sc, SC_SERVER_PORT, 8) >= 0);
-	d->proto = 6;
-	d->id = 77;
-	d->len = 20;
-	put16(th, SC_PEER_PORT);
-	put16(th + 2, SC_SERVER_PORT);
 	th[7] = 1;
-	th[12] = 0x50;
-	th[13] = F_ACK;
-	put16(th + 14, 1000);
 	frag(sc, d, 0, 16, true);
 	th[13] = F_SYN; /* the rewrite (checksum left to the attacker: irrelevant) */
 	frag(sc, d, 8, 12, false);
@@ -587,20 +571,12 @@ static void tcp_fill_csum(struct sc *sc, uint8_t *seg, size_t len)
 TEST(frag_tiny_first_fragment_reassembled)
 {
 	struct sc *sc = sc_new(NULL);
-	struct dgram *d = calloc(1, sizeof(*d));
+	struct dgram *d = tcp_dgram(78, 24, F_SYN, 8192);
 	uint8_t *th = d->data;
 	static const uint8_t mss[4] = { O_MSS(1460) };
 
 	REQUIRE(sc_listen(sc, SC_SERVER_PORT, 8) >= 0);
-	d->proto = 6;
-	d->id = 78;
-	d->len = 24;
-	put16(th, SC_PEER_PORT);
-	put16(th + 2, SC_SERVER_PORT);
 	th[4] = 0x10; /* seq 0x10000000 */
-	th[12] = 0x60;
-	th[13] = F_SYN;
-	put16(th + 14, 8192);
 	memcpy(th + 20, mss, 4);
 	tcp_fill_csum(sc, th, 24);
 	frag(sc, d, 0, 8, true);

@@ -437,6 +437,19 @@ static bool established(struct sc *sc, struct sc_conn *c)
 	return OPEN_ACTIVE(sc, c, SC_REMOTE_PORT) && ESTABLISH_ACTIVE(sc, c);
 }
 
+/* A fresh stack with one connection established, for helpers that cannot
+ * REQUIRE; NULL, the failure counted, if the handshake went wrong. */
+static struct sc *new_established(struct sc_conn *c)
+{
+	struct sc *sc = sc_new(NULL);
+
+	if (established(sc, c))
+		return sc;
+	test_failed_checks++;
+	sc_free(sc);
+	return NULL;
+}
+
 /* The connection still takes data in order and ACKs it with TSecr = the
  * peer's last valid TSval. */
 static void still_takes_data(struct sc *sc, struct sc_conn *c, uint32_t seq, int line)
@@ -462,15 +475,12 @@ static void still_takes_data(struct sc *sc, struct sc_conn *c, uint32_t seq, int
 
 static void estab_dropped(struct sc_seg *s, const char *ctr, int line)
 {
-	struct sc *sc = sc_new(NULL);
 	struct sc_conn c;
+	struct sc *sc = new_established(&c);
 	struct sc_usage u;
 
-	if (!established(sc, &c)) {
-		test_failed_checks++;
-		sc_free(sc);
+	if (!sc)
 		return;
-	}
 	s->sport = c.rport;
 	s->dport = c.lport;
 	s->seq = c.irs + 1;
@@ -518,16 +528,13 @@ TEST(estab_bad_data_offset_or_checksum_dropped)
  * segment is: its data is ACKed, echoing the last valid TSval. */
 static void estab_bad_options_data(const uint8_t *opt, size_t n, int line)
 {
-	struct sc *sc = sc_new(NULL);
 	struct sc_conn c;
+	struct sc *sc = new_established(&c);
 	struct sc_seg s;
 	uint8_t buf[16];
 
-	if (!established(sc, &c)) {
-		test_failed_checks++;
-		sc_free(sc);
+	if (!sc)
 		return;
-	}
 	s = sc_seg_for(&c, F_ACK | F_PSH, c.irs + 1, c.iss + 1);
 	memcpy(s.opt, opt, n);
 	s.optlen = n;
@@ -786,15 +793,12 @@ TEST(estab_urgent_pointer_beyond_data_accepted)
  * challenged. */
 static void rst_at_sack_edge(uint32_t rst_off, bool resets)
 {
-	struct sc *sc = sc_new(NULL);
 	struct sc_conn c;
+	struct sc *sc = new_established(&c);
 	struct sc_seg s;
 
-	if (!established(sc, &c)) {
-		test_failed_checks++;
-		sc_free(sc);
+	if (!sc)
 		return;
-	}
 	for (int i = 0; i < 2; i++) {
 		s = sc_seg_for(&c, F_ACK, c.irs + 1001 + 1000 * (uint32_t)i, c.iss + 1);
 		sc_seg_ts(&s, c.peer_ts++, c.tsval);

@@ -56,6 +56,35 @@ static uint64_t take_replies(struct sc *sc, const struct sc_conn *c, int *bad)
 	return n;
 }
 
+/* Where a blind RST's sequence number fell against the receive window. */
+static void tally_seq(struct tally *t, uint32_t seq, uint32_t rcv_nxt, uint32_t wnd)
+{
+	t->in_window += seq_between(seq, rcv_nxt, rcv_nxt + wnd);
+	t->exact += seq == rcv_nxt;
+}
+
+/* One attempt: injects s and counts the replies it drew. False, with the
+ * reset counted, once the connection has left ESTABLISHED, which ends
+ * the attack. */
+static bool attack_survived(struct sc *sc, const struct sc_conn *c, const struct sc_seg *s, struct tally *t,
+			    int *bad)
+{
+	sc_inject(sc, s);
+	t->replies += take_replies(sc, c, bad);
+	if (sc_state(sc, c->fd) == TCP_ESTABLISHED)
+		return true;
+	t->resets++;
+	return false;
+}
+
+/* The counts, printed for the record (the seed makes them exact). */
+static void print_rst_tally(const char *how, const struct tally *t)
+{
+	printf("    blind RST, %s: %llu attempts, %llu in window, %llu exact, %llu resets, %llu challenge ACKs\n", how,
+	       (unsigned long long)t->attempts, (unsigned long long)t->in_window, (unsigned long long)t->exact,
+	       (unsigned long long)t->resets, (unsigned long long)t->replies);
+}
+
 /* N RSTs at random sequence numbers, one per millisecond. */
 TEST(estab_blind_rst_random_seq_never_resets)
 {
@@ -74,19 +103,12 @@ TEST(estab_blind_rst_random_seq_never_resets)
 		uint32_t seq = (uint32_t)rng_next(&seed);
 		struct sc_seg s = sc_seg_for(&c, F_RST, seq, 0);
 
-		t.in_window += seq_between(seq, rcv_nxt, rcv_nxt + wnd);
-		t.exact += seq == rcv_nxt;
-		sc_inject(sc, &s);
-		t.replies += take_replies(sc, &c, &bad);
-		if (sc_state(sc, c.fd) != TCP_ESTABLISHED) {
-			t.resets++;
+		tally_seq(&t, seq, rcv_nxt, wnd);
+		if (!attack_survived(sc, &c, &s, &t, &bad))
 			break;
-		}
 		sc_advance(sc, MS(1));
 	}
-	printf("    blind RST, random seq: %llu attempts, %llu in window, %llu exact, %llu resets, %llu challenge ACKs\n",
-	       (unsigned long long)t.attempts, (unsigned long long)t.in_window, (unsigned long long)t.exact,
-	       (unsigned long long)t.resets, (unsigned long long)t.replies);
+	print_rst_tally("random seq", &t);
 	CHECK_EQ(t.exact, 0);
 	CHECK_EQ(t.resets, t.exact);
 	CHECK(t.replies <= t.in_window);
@@ -127,18 +149,11 @@ TEST(estab_blind_rst_window_sweep_only_challenged)
 		struct sc_seg s = sc_seg_for(&c, F_RST, seq, 0);
 
 		t.attempts++;
-		t.in_window += seq_between(seq, rcv_nxt, rcv_nxt + wnd);
-		t.exact += seq == rcv_nxt;
-		sc_inject(sc, &s);
-		t.replies += take_replies(sc, &c, &bad);
-		if (sc_state(sc, c.fd) != TCP_ESTABLISHED) {
-			t.resets++;
+		tally_seq(&t, seq, rcv_nxt, wnd);
+		if (!attack_survived(sc, &c, &s, &t, &bad))
 			break;
-		}
 	}
-	printf("    blind RST, window sweep: %llu attempts, %llu in window, %llu exact, %llu resets, %llu challenge ACKs\n",
-	       (unsigned long long)t.attempts, (unsigned long long)t.in_window, (unsigned long long)t.exact,
-	       (unsigned long long)t.resets, (unsigned long long)t.replies);
+	print_rst_tally("window sweep", &t);
 	CHECK(t.in_window >= 1);
 	CHECK_EQ(t.exact, 0);
 	CHECK_EQ(t.resets, 0);
@@ -165,12 +180,8 @@ TEST(estab_blind_syn_random_seq_challenged_rate_limited)
 	for (t.attempts = 0; t.attempts < 5000; t.attempts++) {
 		struct sc_seg s = sc_seg_for(&c, F_SYN, (uint32_t)rng_next(&seed), 0);
 
-		sc_inject(sc, &s);
-		t.replies += take_replies(sc, &c, &bad);
-		if (sc_state(sc, c.fd) != TCP_ESTABLISHED) {
-			t.resets++;
+		if (!attack_survived(sc, &c, &s, &t, &bad))
 			break;
-		}
 		sc_advance(sc, MS(1));
 	}
 	printf("    blind SYN, random seq: %llu attempts, %llu resets, %llu challenge ACKs\n",

@@ -78,6 +78,21 @@ static struct sc *new_sc(void)
 	return sc;
 }
 
+/* With a cookie cached, a TCP_FASTOPEN_CONNECT socket connects and sends REQ:
+ * returns the SYN carrying it (NULL, already counted as a failure, if none
+ * went out), the socket in *fd. The data-in-SYN tests all start here. */
+static const struct sc_pkt *syn_with_data(struct sc *sc, int *fd)
+{
+	struct sockaddr_in sin = peer_sin();
+
+	seed_cookie(sc, 1460);
+	*fd = tfo_socket(sc);
+	CHECK_EQ(synack_connect(sc->st, *fd, &sin), 0);
+	CHECK_EQ(synack_send(sc->st, *fd, REQ, RLEN, 0), (long)RLEN);
+	sc_run(sc);
+	return EXPECT(sc, .flags = F_SYN, .len = V(RLEN));
+}
+
 /* ------------------------------------------------------------ cookie request */
 
 /* No cookie cached: connect() sends the SYN at once with an empty option. */
@@ -206,19 +221,13 @@ TEST(syn_sent_data_limited_by_cached_mss)
 TEST(syn_sent_synack_acks_syn_only)
 {
 	struct sc *sc = new_sc();
-	struct sockaddr_in sin = peer_sin();
 	struct synack_tcp_info ti;
 	unsigned int len = sizeof(ti);
 	const struct sc_pkt *p;
 	uint32_t iss;
 	int fd;
 
-	seed_cookie(sc, 1460);
-	fd = tfo_socket(sc);
-	CHECK_EQ(synack_connect(sc->st, fd, &sin), 0);
-	CHECK_EQ(synack_send(sc->st, fd, REQ, RLEN, 0), (long)RLEN);
-	sc_run(sc);
-	p = EXPECT(sc, .flags = F_SYN, .len = V(RLEN));
+	p = syn_with_data(sc, &fd);
 	if (!p)
 		goto out;
 	iss = p->seq;
@@ -245,17 +254,11 @@ out:
 TEST(syn_sent_synack_acks_part_of_data)
 {
 	struct sc *sc = new_sc();
-	struct sockaddr_in sin = peer_sin();
 	const struct sc_pkt *p;
 	uint32_t iss;
 	int fd;
 
-	seed_cookie(sc, 1460);
-	fd = tfo_socket(sc);
-	CHECK_EQ(synack_connect(sc->st, fd, &sin), 0);
-	CHECK_EQ(synack_send(sc->st, fd, REQ, RLEN, 0), (long)RLEN);
-	sc_run(sc);
-	p = EXPECT(sc, .flags = F_SYN, .len = V(RLEN));
+	p = syn_with_data(sc, &fd);
 	if (!p)
 		goto out;
 	iss = p->seq;
@@ -272,19 +275,13 @@ out:
 TEST(syn_sent_timeout_resends_plain_syn)
 {
 	struct sc *sc = new_sc();
-	struct sockaddr_in sin = peer_sin();
 	struct synack_tcp_info ti;
 	unsigned int len = sizeof(ti);
 	const struct sc_pkt *p;
 	uint32_t iss;
 	int fd;
 
-	seed_cookie(sc, 1460);
-	fd = tfo_socket(sc);
-	CHECK_EQ(synack_connect(sc->st, fd, &sin), 0);
-	CHECK_EQ(synack_send(sc->st, fd, REQ, RLEN, 0), (long)RLEN);
-	sc_run(sc);
-	p = EXPECT(sc, .flags = F_SYN, .len = V(RLEN));
+	p = syn_with_data(sc, &fd);
 	if (!p)
 		goto out;
 	iss = p->seq;
@@ -309,17 +306,11 @@ out:
 static void synack_after_timeouts(int timeouts)
 {
 	struct sc *sc = new_sc();
-	struct sockaddr_in sin = peer_sin();
 	const struct sc_pkt *p;
 	uint32_t iss;
 	int fd;
 
-	seed_cookie(sc, 1460);
-	fd = tfo_socket(sc);
-	CHECK_EQ(synack_connect(sc->st, fd, &sin), 0);
-	CHECK_EQ(synack_send(sc->st, fd, REQ, RLEN, 0), (long)RLEN);
-	sc_run(sc);
-	p = EXPECT(sc, .flags = F_SYN, .len = V(RLEN));
+	p = syn_with_data(sc, &fd);
 	if (!p)
 		goto out;
 	iss = p->seq;

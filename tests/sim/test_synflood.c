@@ -52,9 +52,9 @@ static void print_result(const char *what, const struct sf_result *r)
 	       r->peak.neigh, r->peak.timers);
 }
 
-/* Set up, run to the end of the scenario, collect; the run stays up for
- * more checks (sf_free it). NULL if the setup failed. */
-static struct sf_run *run_scenario(const struct sf_config *c, struct sf_result *res, const char *what)
+/* The two stacks of the scenario, not yet started; NULL if the setup
+ * failed. Tests that tune a stack before the flood start here. */
+static struct sf_run *set_up(const struct sf_config *c)
 {
 	struct sf_run *r = calloc(1, sizeof(*r));
 
@@ -65,9 +65,25 @@ static struct sf_run *run_scenario(const struct sf_config *c, struct sf_result *
 		free(r);
 		return NULL;
 	}
+	return r;
+}
+
+/* Runs r to the end of the scenario and collects its figures. */
+static void run_to_end(struct sf_run *r, const struct sf_config *c, struct sf_result *res, const char *what)
+{
 	sf_run_until(r, c->budget_ms);
 	sf_collect(r, FAST_MS, res);
 	print_result(what, res);
+}
+
+/* Set up, run to the end of the scenario, collect; the run stays up for
+ * more checks (done() frees it). NULL if the setup failed. */
+static struct sf_run *run_scenario(const struct sf_config *c, struct sf_result *res, const char *what)
+{
+	struct sf_run *r = set_up(c);
+
+	if (r)
+		run_to_end(r, c, res, what);
 	return r;
 }
 
@@ -168,15 +184,12 @@ TEST(in_subnet_flood_neighbour_table_stays_bounded)
 {
 	static struct sf_result res;
 	struct sf_config c = base_config(1);
-	struct sf_run *r = calloc(1, sizeof(*r));
+	struct sf_run *r;
 
-	REQUIRE(r);
 	c.in_subnet = true;
-	REQUIRE(sf_setup(r, &c) == 0);
+	REQUIRE((r = set_up(&c)) != NULL);
 	REQUIRE(synack_sysctl_set(r->st[1], "net.ipv4.neigh.default.gc_thresh3", 256) == 0);
-	sf_run_until(r, c.budget_ms);
-	sf_collect(r, FAST_MS, &res);
-	print_result("in subnet", &res);
+	run_to_end(r, &c, &res, "in subnet");
 	CHECK_EQ(res.spoofed, 60000);
 	CHECK_EQ(res.absorbed, 0);                      /* no SYN-ACK ever left */
 	CHECK_EQ(res.peak.neigh, 256);

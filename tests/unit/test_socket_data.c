@@ -176,6 +176,51 @@ TEST(vectors_and_peek)
 	pair_down(&p);
 }
 
+/* The msghdr forms: vectors in and out, no source address or control
+ * data from TCP, bad headers refused with Linux's errnos. */
+TEST(sendmsg_recvmsg)
+{
+	struct pair p;
+	char a[] = "msg", b[] = "hdr";
+	struct iovec out[2] = { { a, 3 }, { b, 3 } };
+	char x[2], y[16];
+	struct iovec in[2] = { { x, sizeof(x) }, { y, sizeof(y) } };
+	struct sockaddr_in from;
+	char cbuf[8];
+	struct msghdr m = { .msg_iov = out, .msg_iovlen = 2 };
+	struct msghdr r = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = in, .msg_iovlen = 2,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf), .msg_flags = -1 };
+
+	REQUIRE(pair_up(&p, 3) == 0);
+	REQUIRE(connect_pair(&p) == 0);
+	CHECK_EQ(synack_sendmsg(p.st[0], p.cfd, &m, 0), 6);
+	run_for(&p, 20 * MS);
+	CHECK_EQ(synack_recvmsg(p.st[1], p.afd, &r, 0), 6);
+	CHECK_MEM(x, "ms", 2);
+	CHECK_MEM(y, "ghdr", 4);
+	CHECK_EQ(r.msg_namelen, 0);
+	CHECK_EQ(r.msg_controllen, 0);
+	CHECK_EQ(r.msg_flags, 0);
+	CHECK_EQ(synack_recvmsg(p.st[1], p.afd, &r, 0), -EAGAIN);
+	CHECK_EQ(synack_sendmsg(p.st[0], p.cfd, NULL, 0), -EFAULT);
+	CHECK_EQ(synack_recvmsg(p.st[1], p.afd, NULL, 0), -EFAULT);
+	m.msg_control = cbuf;
+	m.msg_controllen = sizeof(cbuf);
+	CHECK_EQ(synack_sendmsg(p.st[0], p.cfd, &m, 0), -EINVAL);
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	m.msg_iovlen = 1025;
+	CHECK_EQ(synack_sendmsg(p.st[0], p.cfd, &m, 0), -EMSGSIZE);
+	r.msg_iovlen = 1025;
+	CHECK_EQ(synack_recvmsg(p.st[1], p.afd, &r, 0), -EMSGSIZE);
+	m.msg_iovlen = 2;
+	m.msg_name = &from;
+	m.msg_namelen = 2;
+	CHECK_EQ(synack_sendmsg(p.st[0], p.cfd, &m, 0), -EINVAL);
+	CHECK_EQ(synack_sendmsg(p.st[0], 999, &m, 0), -EBADF);
+	pair_down(&p);
+}
+
 TEST(poll_in_each_phase)
 {
 	struct pair p;
@@ -312,6 +357,7 @@ int main(void)
 {
 	RUN(send_recv_a_few_kilobytes);
 	RUN(vectors_and_peek);
+	RUN(sendmsg_recvmsg);
 	RUN(poll_in_each_phase);
 	RUN(half_close_eof_and_epipe);
 	RUN(options_on_a_live_connection);
