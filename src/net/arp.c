@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/jhash.h"
 #include "core/stack.h"
 #include "core/trace.h"
 #include "net/arp.h"
@@ -28,8 +29,10 @@ static bool ipv4_is_loopback(uint32_t a) { return (ntohl(a) & 0xff000000u) == 0x
 
 static unsigned neigh_hash(const struct stack *st, uint32_t ip)
 {
-	/* Keyed so a peer cannot pile its addresses into one bucket. */
-	return (unsigned)(siphash_1u32(ip, &st->secrets.perturb_secret) % NEIGH_HASH_BUCKETS);
+	/* Keyed so a peer cannot pile its addresses into one bucket; jhash
+	 * because this runs for every frame sent (Linux: arp_hashfn's random
+	 * multiplier). */
+	return jhash_1word(ip, (uint32_t)st->secrets.perturb_secret.key[0]) % NEIGH_HASH_BUCKETS;
 }
 
 /* Linux's neigh_rand_reach_time: uniform in [base/2, 3*base/2). */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <netinet/in.h>
+#include "core/jhash.h"
 #include "core/stack.h"
 #include "tcp/tcp.h"
 
@@ -39,7 +40,7 @@ struct inet_bind_bucket {
 static uint32_t inet_ehashfn(const struct stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
 			     uint16_t fport)
 {
-	return (uint32_t)siphash_3u32(laddr, faddr, (uint32_t)lport << 16 | fport, &st->secrets.ehash_secret);
+	return jhash_3words(laddr, faddr, (uint32_t)lport << 16 | fport, (uint32_t)st->secrets.ehash_secret.key[0]);
 }
 
 static struct hlist_head *ehash_bucket(struct stack *st, const struct sock_common *c)
