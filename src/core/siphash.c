@@ -10,15 +10,6 @@
 
 static uint64_t rotl64(uint64_t x, unsigned int n) { return (x << n) | (x >> (64 - n)); }
 
-static uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 struct sip_state {
 	uint64_t v0, v1, v2, v3;
 };

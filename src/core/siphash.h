@@ -9,6 +9,23 @@ typedef struct {
 	uint64_t key[2];
 } siphash_key_t;
 
+/* Little-endian 64-bit words, as SipHash reads its input and keys are
+ * written (Fast Open's key bytes and cookies too). */
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static inline void store_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 uint64_t siphash(const void *data, size_t len, const siphash_key_t *key);
 /* Hash of the u32 values laid out as consecutive little-endian words,
  * as Linux's siphash_1u32 .. siphash_4u32. */

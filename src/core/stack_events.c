@@ -34,9 +34,12 @@ void stack_events_rearm(struct stack *st)
 	if (!st->ev.on || st->ev.tfd < 0)
 		return;
 	next = synack_stack_next_deadline(st);
+	now = stack_now(st);
+	/* Already set for it, and not yet expired: nothing to clear or move. */
+	if (next == st->ev.armed && next > now)
+		return;
 	st->ev.armed = next;
 	if (next != SYNACK_NEVER) {
-		now = stack_now(st);
 		if (next <= now)
 			next = now + 1;
 		abs_ns = (uint64_t)st->clock->base.tv_sec * NSEC_PER_SEC + (uint64_t)st->clock->base.tv_nsec + next;

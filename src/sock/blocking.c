@@ -236,9 +236,17 @@ static int wait_for_wakeup(struct stack *st, uint64_t deadline)
 	return t->stop ? -ECANCELED : 0;
 }
 
-/* A wait that ended without a wakeup: the timeout's errno, or why else
+/* Sleep for the next wakeup: true to try again; false when the wait ended
+ * without one, with *r set to the timeout's errno or why else
  * (-ECANCELED: the stack's thread was stopped). */
-static int timed_out(int wait_err, int timeout_errno) { return wait_err == -ETIMEDOUT ? timeout_errno : wait_err; }
+static bool keep_waiting(struct stack *st, uint64_t deadline, long *r, int timeout_errno)
+{
+	int w = wait_for_wakeup(st, deadline);
+
+	if (w)
+		*r = w == -ETIMEDOUT ? timeout_errno : w;
+	return !w;
+}
 
 static uint64_t deadline_of(struct stack *st, int fd, int optname)
 {
@@ -259,21 +267,16 @@ static int blocking_precheck(struct stack *st)
 int synack_accept_wait(struct stack *st, int fd, struct sockaddr_in *peer)
 {
 	uint64_t deadline;
-	int r = blocking_precheck(st);
+	long r = blocking_precheck(st);
 
 	if (r)
-		return r;
+		return (int)r;
 	synack_lock(st);
 	deadline = deadline_of(st, fd, SO_RCVTIMEO);
-	while ((r = synack_accept(st, fd, peer)) == -EAGAIN) {
-		int w = wait_for_wakeup(st, deadline);
-		if (w) {
-			r = timed_out(w, -EAGAIN);
-			break;
-		}
-	}
+	while ((r = synack_accept(st, fd, peer)) == -EAGAIN && keep_waiting(st, deadline, &r, -EAGAIN))
+		;
 	synack_unlock(st);
-	return r;
+	return (int)r;
 }
 
 /* Linux's blocking connect: the result of the handshake, or -EINPROGRESS
@@ -281,19 +284,14 @@ int synack_accept_wait(struct stack *st, int fd, struct sockaddr_in *peer)
 int synack_connect_wait(struct stack *st, int fd, const struct sockaddr_in *addr)
 {
 	uint64_t deadline;
-	int r = blocking_precheck(st);
+	long r = blocking_precheck(st);
 
 	if (r)
-		return r;
+		return (int)r;
 	synack_lock(st);
 	deadline = deadline_of(st, fd, SO_SNDTIMEO);
 	r = synack_connect(st, fd, addr);
-	while (r == -EINPROGRESS || r == -EALREADY) {
-		int w = wait_for_wakeup(st, deadline);
-		if (w) {
-			r = timed_out(w, -EINPROGRESS);
-			break;
-		}
+	while ((r == -EINPROGRESS || r == -EALREADY) && keep_waiting(st, deadline, &r, -EINPROGRESS)) {
 		if (synack_tcp_state(st, fd) == TCP_SYN_SENT)
 			continue;
 		r = synack_connect(st, fd, addr);
@@ -301,7 +299,7 @@ int synack_connect_wait(struct stack *st, int fd, const struct sockaddr_in *addr
 			r = 0;
 	}
 	synack_unlock(st);
-	return r;
+	return (int)r;
 }
 
 /* Everything is queued before it returns, as Linux's blocking send; after
@@ -323,13 +321,8 @@ long synack_send_wait(struct stack *st, int fd, const void *buf, size_t len, int
 			done += (size_t)r;
 		if (done == len || (r < 0 && r != -EAGAIN) || (flags & MSG_DONTWAIT))
 			break;
-		if (r == -EAGAIN) {
-			int w = wait_for_wakeup(st, deadline);
-			if (w) {
-				r = timed_out(w, -EAGAIN);
-				break;
-			}
-		}
+		if (r == -EAGAIN && !keep_waiting(st, deadline, &r, -EAGAIN))
+			break;
 	}
 	synack_unlock(st);
 	return done ? (long)done : r;
@@ -344,13 +337,9 @@ long synack_recv_wait(struct stack *st, int fd, void *buf, size_t len, int flags
 		return r;
 	synack_lock(st);
 	deadline = deadline_of(st, fd, SO_RCVTIMEO);
-	while ((r = synack_recv(st, fd, buf, len, flags)) == -EAGAIN && !(flags & MSG_DONTWAIT)) {
-		int w = wait_for_wakeup(st, deadline);
-		if (w) {
-			r = timed_out(w, -EAGAIN);
-			break;
-		}
-	}
+	while ((r = synack_recv(st, fd, buf, len, flags)) == -EAGAIN && !(flags & MSG_DONTWAIT) &&
+	       keep_waiting(st, deadline, &r, -EAGAIN))
+		;
 	synack_unlock(st);
 	return r;
 }

@@ -113,12 +113,16 @@ void ep_forget_sock(struct sock *sk)
 		ep_remove(epi);
 }
 
-static struct epitem *ep_find(struct eventpoll *ep, int fd)
+/* Through the socket's own list, which holds one entry per instance
+ * watching it: a lookup does not grow with the instance's size. */
+static struct epitem *ep_find(struct eventpoll *ep, const struct sock *sk)
 {
 	struct epitem *epi;
 
-	list_for_each_entry(epi, &ep->items, eplink)
-		if (epi->fd == fd)
+	if (!sk->epoll_items.next)
+		return NULL;
+	list_for_each_entry(epi, &sk->epoll_items, sklink)
+		if (epi->ep == ep)
 			return epi;
 	return NULL;
 }
@@ -217,7 +221,7 @@ int synack_epoll_ctl(struct stack *st, int epfd, int op, int fd, struct epoll_ev
 	if (ev && op != EPOLL_CTL_DEL && (ev->events & EPOLLEXCLUSIVE) &&
 	    (op == EPOLL_CTL_MOD || (ev->events & EPOLLONESHOT)))
 		return -EINVAL;
-	epi = ep_find(ep, fd);
+	epi = ep_find(ep, sk);
 	switch (op) {
 	case EPOLL_CTL_ADD:
 		return epi ? -EEXIST : ep_insert(ep, sk, fd, ev);

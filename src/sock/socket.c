@@ -650,16 +650,7 @@ static long sock_recvmsg(struct sock *sk, const struct iovec *iov, int iovcnt, i
 
 long synack_send(struct stack *st, int fd, const void *buf, size_t len, int flags)
 {
-	struct sock *sk = sockfd_lookup(st, fd);
-	struct iovec iov;
-
-	if (!sk)
-		return -EBADF;
-	if (!buf && len)
-		return -EINVAL;
-	iov.iov_base = (void *)(uintptr_t)buf;
-	iov.iov_len = len < SOCK_MAX_RW ? len : SOCK_MAX_RW;
-	return sock_sendmsg(sk, &iov, 1, iov.iov_len, flags, NULL);
+	return synack_sendto(st, fd, buf, len, flags, NULL);
 }
 
 long synack_sendto(struct stack *st, int fd, const void *buf, size_t len, int flags, const struct sockaddr_in *addr)

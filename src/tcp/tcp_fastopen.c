@@ -137,26 +137,11 @@ void tcp_fastopen_sk_free(struct sock *sk)
 
 /* ------------------------------------------------------------ cookies */
 
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A 16-byte key is the SipHash key read as two little-endian words, so
  * the same bytes give the same cookies as Linux's. */
 static siphash_key_t key_from_bytes(const uint8_t *b)
 {
-	return (siphash_key_t){ { get_le64(b), get_le64(b + 8) } };
+	return (siphash_key_t){ { load_le64(b), load_le64(b + 8) } };
 }
 
 void tcp_fastopen_reset_cipher(struct stack *st, struct sock *sk, const uint8_t *primary, const uint8_t *backup)
@@ -182,8 +167,8 @@ int tcp_fastopen_get_cipher(const struct stack *st, const struct sock *sk, uint8
 		sk && sk->fastopen_ctx.num ? &sk->fastopen_ctx : &st->tcp.fastopen_ctx;
 
 	for (int i = 0; i < ctx->num; i++) {
-		put_le64(out + 16 * i, ctx->key[i].key[0]);
-		put_le64(out + 16 * i + 8, ctx->key[i].key[1]);
+		store_le64(out + 16 * i, ctx->key[i].key[0]);
+		store_le64(out + 16 * i + 8, ctx->key[i].key[1]);
 	}
 	return ctx->num;
 }
@@ -198,7 +183,7 @@ static void tcp_fastopen_cookie_gen_cipher(const struct sk_buff *syn, const siph
 
 	memcpy(addrs, &iph->saddr, 4);
 	memcpy(addrs + 4, &iph->daddr, 4);
-	put_le64(foc->val, siphash(addrs, sizeof(addrs), key));
+	store_le64(foc->val, siphash(addrs, sizeof(addrs), key));
 	foc->len = TCP_FASTOPEN_COOKIE_SIZE;
 }
 
@@ -516,20 +501,17 @@ int tcp_fastopen_key_set_text(struct stack *st, const char *text)
 	return 0;
 }
 
+/* The text's four words are the key's two little-endian halves, low word first. */
 int tcp_fastopen_key_get_text(const struct stack *st, char *buf, size_t cap)
 {
-	uint8_t keys[2 * TCP_FASTOPEN_KEY_LENGTH];
-	int n = tcp_fastopen_get_cipher(st, NULL, keys);
+	const struct tcp_fastopen_context *ctx = &st->tcp.fastopen_ctx;
 	size_t off = 0;
 
-	for (int k = 0; k < n; k++) {
-		uint32_t w[4];
-		int len;
+	for (int k = 0; k < ctx->num; k++) {
+		const uint64_t *h = ctx->key[k].key;
+		int len = snprintf(buf + off, cap - off, "%s%08x-%08x-%08x-%08x", k ? "," : "", (uint32_t)h[0],
+				   (uint32_t)(h[0] >> 32), (uint32_t)h[1], (uint32_t)(h[1] >> 32));
 
-		for (int i = 0; i < 4; i++)
-			w[i] = (uint32_t)keys[16 * k + 4 * i] | (uint32_t)keys[16 * k + 4 * i + 1] << 8 |
-			       (uint32_t)keys[16 * k + 4 * i + 2] << 16 | (uint32_t)keys[16 * k + 4 * i + 3] << 24;
-		len = snprintf(buf + off, cap - off, "%s%08x-%08x-%08x-%08x", k ? "," : "", w[0], w[1], w[2], w[3]);
 		if (len < 0 || (size_t)len >= cap - off)
 			return -ENOSPC;
 		off += (size_t)len;

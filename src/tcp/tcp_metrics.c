@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/jhash.h"
 #include "core/stack.h"
 #include "synack/synack.h"
 #include "tcp/tcp.h"
@@ -43,9 +44,7 @@ void tcp_metrics_free(struct tcp_metrics *m) { free(m); }
 
 static struct tcp_metrics_block *tcpm_set_of(struct stack *st, uint32_t daddr)
 {
-	uint64_t h = siphash_1u32(daddr, &st->secrets.ehash_secret);
-
-	return st->tcp.metrics->set[h % TCPM_SETS];
+	return st->tcp.metrics->set[jhash_1word(daddr, (uint32_t)st->secrets.ehash_secret.key[0]) % TCPM_SETS];
 }
 
 /* The entry for daddr; with create, a fresh one in the least recently used
