@@ -19,6 +19,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 flood_cg_count=20000
 hs_cg_count=2000
 bulk_cg_mib=16
+mem_conns=200000 # about a minute; fixed costs (pools, first tables) weigh less than at 50,000
 tmp=$(mktemp -d /tmp/synack-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -27,6 +28,7 @@ trap 'rm -rf "$tmp"' EXIT
 need=()
 pkg-config --exists lwip 2>/dev/null || need+=(liblwip-dev)
 command -v valgrind >/dev/null || need+=(valgrind)
+command -v ip >/dev/null || need+=(iproute2)   # bench/tap_bench.sh's namespaces
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	echo "bench: installing ${need[*]} ..."
 	export DEBIAN_FRONTEND=noninteractive
@@ -36,8 +38,8 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null;
 fi
 [ -f "$build/CMakeCache.txt" ] || { echo "bench: $build is not a CMake build directory" >&2; exit 1; }
 cmake -S . -B "$build" -DSYNACK_BENCH=ON >/dev/null
-cmake --build "$build" -j "$jobs" --target syn_flood handshake bulk memory >/dev/null
-for b in syn_flood handshake bulk memory; do
+cmake --build "$build" -j "$jobs" --target syn_flood handshake bulk memory tap_bulk latency synack >/dev/null
+for b in syn_flood handshake bulk memory tap_bulk latency; do
 	[ -x "$build/bench/$b" ] || { echo "bench: $build/bench/$b is missing" >&2; exit 1; }
 done
 have_cg=0
@@ -103,7 +105,7 @@ for buf in 0 65536 4194304; do
 done
 
 echo "bench: memory ..."
-"$build/bench/memory" --conns 50000 | tee "$tmp/mem.txt"
+"$build/bench/memory" --conns "$mem_conns" | tee "$tmp/mem.txt"
 
 declare -A ir
 if [ "$have_cg" = 1 ]; then
@@ -146,6 +148,12 @@ echo "bench: syn_flood on the sim wire (virtual time) ..."
 "$build/bench/syn_flood" --sim-only | tee "$tmp/sim.txt"
 echo "bench: the Linux kernel's SYN cookies over veth ..."
 bash bench/linux_syn_rate.sh 3 2>&1 | tee "$tmp/linux.txt" || echo "linux: failed" | tee "$tmp/linux.txt"
+echo "bench: synack's SYN cookies through TAP, measured the same way ..."
+bash bench/syn_rate_tap.sh "$build/synack" 3 2>&1 | tee "$tmp/syntap.txt" || echo "synack-tap: failed" | tee "$tmp/syntap.txt"
+echo "bench: request/response latency in memory ..."
+"$build/bench/latency" mem 100000 | tee "$tmp/lat-mem.txt"
+echo "bench: synack <-> Linux over TAP, Linux <-> Linux over veth (root) ..."
+bash bench/tap_bench.sh "$build" 3 2>&1 | tee "$tmp/tap.txt" || echo "tap_bench: failed" | tee "$tmp/tap.txt"
 
 # ------------------------------------------------------------- summary
 
@@ -156,11 +164,30 @@ hs_lw_rst=$(median_of "$tmp/hs.txt" lwip rst)
 bulk_sy=$(median_of "$tmp/bulk.txt" synack "")
 bulk_lw=$(median_of "$tmp/bulk.txt" lwip "")
 flood_rate=$(awk '$1 == "rate:" && $2 == "cpu" { print $4; exit }' "$tmp/rate.txt")
+# The SYNs/s of linux_syn_rate.sh's and syn_rate_tap.sh's lines.
+syn_rate() { awk '{ for (i = 2; i <= NF; i++) if ($i == "SYNs/s") { print $(i - 1); exit } }' "$1"; }
+flood_linux=$(syn_rate "$tmp/linux.txt")
+flood_tap=$(syn_rate "$tmp/syntap.txt")
 mem_field() { awk -v w="$1" 'index($0, w) == 1 { for (i = 1; i < NF; i++) if ($(i + 1) == "bytes") { print $i; exit } }' "$tmp/mem.txt"; }
 m_req=$(mem_field "request sock (server)")
 m_est=$(mem_field "idle established, accepted (server)")
 m_tw=$(mem_field "TIME-WAIT entry (client)")
 m_rss=$(mem_field "resident set per connection, both")
+
+# Figures 3 and 6: the median rate of a tap_bench.sh row, and a latency line's p50/p99.
+tap_rate() { awk -v l="$1" 'index($0, l) == 1 { for (i = 1; i < NF; i++) if ($(i + 1) == "Gbit/s") { print $i; exit } }' "$tmp/tap.txt"; }
+lat_pct() { awk -v l="$2" -v p="$3" 'index($0, l) == 1 { for (i = 1; i < NF; i++) if ($i == p) { print $(i + 1); exit } }' "$1"; }
+t_veth=$(tap_rate "linux -> linux, veth")
+t_rx=$(tap_rate "linux -> synack, TAP, offloads")
+t_tx=$(tap_rate "synack -> linux, TAP, offloads")
+t_rxp=$(tap_rate "linux -> synack, TAP, --no-offload")
+t_txp=$(tap_rate "synack -> linux, TAP, --no-offload")
+l_veth50=$(lat_pct "$tmp/tap.txt" "linux client, veth" p50)
+l_veth99=$(lat_pct "$tmp/tap.txt" "linux client, veth" p99)
+l_tap50=$(lat_pct "$tmp/tap.txt" "synack client:" p50)
+l_tap99=$(lat_pct "$tmp/tap.txt" "synack client:" p99)
+l_mem50=$(lat_pct "$tmp/lat-mem.txt" "synack in memory" p50)
+l_mem99=$(lat_pct "$tmp/lat-mem.txt" "synack in memory" p99)
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 {
@@ -189,11 +216,25 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 	echo "| bulk, GB/s received (CPU) | ${bulk_sy:--} | ${bulk_lw:--} | $(div "$bulk_sy" "$bulk_lw" 2) | >= 5 GB/s |"
 	echo "| bulk, instructions per byte | $(per_byte synack) | $(per_byte lwip) | $(div "${ir[bulk-synack]:-}" "${ir[bulk-lwip]:-}" 2) | <= 1 |"
 	echo "| SYN flood with cookies, SYNs/s (CPU, best) | ${flood_rate:--} | | | >= 2,000,000/s |"
+	echo "| SYN flood through TAP, SYNs/s answered (hping3-bound; the peer column is the Linux kernel over veth) | ${flood_tap:--} | ${flood_linux:--} | $(div "$flood_tap" "$flood_linux" 2) | >= Linux |"
 	echo "| bytes per request sock | ${m_req:--} | | | <= 128 |"
 	echo "| bytes per idle established socket | ${m_est:--} | | | <= 1024 (Linux 2368) |"
 	echo "| bytes per TIME-WAIT entry | ${m_tw:--} | | | <= 96 |"
 	echo "| heap of 1M idle accepted sockets (server side) | $(div "$m_est" 1073741824e-6 2) GiB | | | |"
 	echo "| resident set of 1M idle connections, both ends in one process | $(div "$m_rss" 1073741824e-6 2) GiB | | | <= 1.5 GiB (for 1M connections) |"
+	echo
+	echo "Against the Linux kernel (figures 3 and 6; root only, else \"-\"): synack over a TAP"
+	echo "device against Linux over a veth pair, measured in the same run (bench/tap_bench.sh)."
+	echo
+	echo "| figure | synack | Linux <-> Linux, veth | synack/Linux | target |"
+	echo "| --- | ---: | ---: | ---: | --- |"
+	echo "| bulk Linux -> synack over TAP, offloads, Gbit/s | ${t_rx:--} | ${t_veth:--} | $(div "$t_rx" "$t_veth" 2) | >= 0.90 of veth |"
+	echo "| bulk synack -> Linux over TAP, offloads, Gbit/s | ${t_tx:--} | ${t_veth:--} | $(div "$t_tx" "$t_veth" 2) | >= 0.90 of veth |"
+	echo "| bulk Linux -> synack over TAP, --no-offload, Gbit/s | ${t_rxp:--} | ${t_veth:--} | $(div "$t_rxp" "$t_veth" 2) | |"
+	echo "| bulk synack -> Linux over TAP, --no-offload, Gbit/s | ${t_txp:--} | ${t_veth:--} | $(div "$t_txp" "$t_veth" 2) | |"
+	echo "| request/response p50 over TAP, us | ${l_tap50:--} | ${l_veth50:--} | $(div "$l_tap50" "$l_veth50" 2) | |"
+	echo "| request/response p99 over TAP, us | ${l_tap99:--} | ${l_veth99:--} | $(div "$l_tap99" "$l_veth99" 2) | |"
+	echo "| request/response p50 / p99 in memory, us | ${l_mem50:--} / ${l_mem99:--} | | | |"
 	echo
 	echo "## Handshakes per second, in memory"
 	echo
@@ -244,7 +285,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 	echo
 	echo "## Memory"
 	echo
-	echo "\`memory --conns 50000\`: heap per object, charged to the stack that allocated"
+	echo "\`memory --conns $mem_conns\`: heap per object, charged to the stack that allocated"
 	echo "it (malloc wrapped), and the resident set with 50000 idle connections (both"
 	echo "ends in the process, less the wire's rings). x 1M extrapolates linearly."
 	echo
@@ -319,6 +360,36 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 	echo
 	echo '```'
 	cat "$tmp/linux.txt"
+	echo '```'
+	echo
+	echo "\`bench/syn_rate_tap.sh\` (root only): the same flood at \`synack up\` on a TAP"
+	echo "device in a private namespace (its SYN-ACKs leave through proxy ARP and die in"
+	echo "the kernel); also bounded by the sender."
+	echo
+	echo '```'
+	cat "$tmp/syntap.txt"
+	echo '```'
+	echo
+	echo "## Against the Linux kernel over TAP, and Linux over veth (figures 3 and 6)"
+	echo
+	echo "\`bench/tap_bench.sh\` (root only): private network namespaces, one with a TAP"
+	echo "device (synack on one end, the kernel on the other), two joined by a veth pair"
+	echo "(Linux on both ends). Bulk: one connection, one direction, 2 GiB (512 MiB"
+	echo "without offloads), the receiver's rate from its first byte to EOF; the"
+	echo "configurations take turns round by round and the median of 3 is shown. The"
+	echo "same program (bench/tap_bulk.c) is the Linux sender and receiver in every"
+	echo "case. synack runs on the real clock, busy-polling but sleeping in ppoll after"
+	echo "a round without work, with 16 MiB socket buffers (it does not autotune);"
+	echo "Linux keeps its defaults. With offloads the TAP carries 64 KiB GSO frames"
+	echo "in and TSO super-frames out (the tap: lines count them). Latency: 1-byte"
+	echo "request/response round trips on an established connection (bench/latency.c),"
+	echo "the client spinning on its socket (synack: poll + recv; Linux: recv with"
+	echo "MSG_DONTWAIT), the Linux echo server blocking in read; in memory, two synack"
+	echo "stacks on bench/memwire.h in one thread, real clock."
+	echo
+	echo '```'
+	cat "$tmp/lat-mem.txt"
+	cat "$tmp/tap.txt"
 	echo '```'
 	echo
 	if [ -f bench/history.md ]; then

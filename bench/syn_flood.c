@@ -264,7 +264,7 @@ static int run_rate(uint64_t count, unsigned rounds)
 	print_rates("cpu", cpu, rounds, count);
 	printf("rate: %" PRIu64 " of %" PRIu64 " answered with a cookie, %" PRIu64 " frames sent; SYN queue %u "
 	       "(backlog %d), live skbs %zu, neighbours %u, ArpTableFulls %" PRIu64 "\n",
-	       cookies, total, b.feed.sent - sent0, b.st->tcp.fds[b.lfd]->qlen, RATE_BACKLOG,
+	       cookies, total, b.feed.sent - sent0, b.st->tcp.fds[b.lfd]->rskq->qlen, RATE_BACKLOG,
 	       b.st->skb_pool.live_skbs, b.st->arp.entries, synack_mib_value(b.st, "ArpTableFulls"));
 	rate_free(&b);
 	/* Nearly every measured SYN must have been a cookie (not those whose

@@ -1096,6 +1096,36 @@ static void gen_codec(void)
 		memcpy(b, "\x02\x03" "0xffffffff", 12);
 		csave("sysctl-ratemask", 6, b, 12);
 	}
+	/* 7: virtio-net header (flags, the 10-byte header in host order, a
+	 * TCP/IPv4 frame): plain, and GSO checked with meta and in software. */
+	{
+		uint8_t v[1 + 10 + 154], *hd = v + 1, *fr = v + 11;
+		const size_t fl = 154;
+		memset(v, 0, sizeof(v));
+		fr[12] = 0x08;
+		fr[14] = 0x45;
+		put16(fr + 16, (uint16_t)(fl - 14));
+		put16(fr + 20, 0x4000);
+		fr[22] = 64;
+		fr[23] = 6;
+		put32(fr + 26, 0x0a000001);
+		put32(fr + 30, 0x0a000002);
+		put32(fr + 38, 1000);
+		fr[46] = 5 << 4;
+		fr[47] = 0x10;
+		v[0] = 0x40;
+		csave("vnet-plain-then-4-segments", 7, v, sizeof(v));
+		hd[0] = 1;                      /* NEEDS_CSUM */
+		hd[1] = 1;                      /* GSO_TCPV4 */
+		hd[2] = 54;                     /* hdr_len, little-endian */
+		hd[4] = 1448 & 0xff;            /* gso_size */
+		hd[5] = 1448 >> 8;
+		hd[6] = 34;                     /* csum_start */
+		hd[8] = 16;                     /* csum_offset */
+		csave("vnet-gso", 7, v, sizeof(v));
+		v[0] = 0x23;
+		csave("vnet-gso-sw-csum", 7, v, sizeof(v));
+	}
 	world_free(w);
 }
 

@@ -45,6 +45,15 @@ SYNACK_API int synack_clock_advance(struct synack_clock *clk, uint64_t delta_ns)
 
 /* ------------------------------------------------------------------- link */
 
+/* What a device tells of a received frame (recv_meta). */
+struct synack_rx_meta {
+	uint32_t flags;     /* SYNACK_RX_* */
+	uint16_t gso_size;  /* a merged TCP segment: the size of its wire segments; 0 otherwise */
+};
+/* The TCP checksum is known good: the device checked it, or the kernel
+ * that made the frame left it for hardware to fill (CHECKSUM_PARTIAL). */
+#define SYNACK_RX_CSUM_OK 1u
+
 /*
  * A link driver. Embed struct synack_link at the start of a driver's own
  * state and fill in ops; synack calls the ops from the stack's thread.
@@ -64,13 +73,34 @@ struct synack_link_ops {
 	uint64_t (*next_deadline)(struct synack_link *l);
 	/* Release the driver. */
 	void (*destroy)(struct synack_link *l);
+
+	/* Optional offload ops (NULL in simple drivers). */
+
+	/* Receive one frame like recv, and say in *meta (zeroed by the caller)
+	 * what the device knows of it. A device that merges segments (GRO, a
+	 * TAP's GSO frames) may return a TCP/IPv4 frame longer than mtu + 14,
+	 * up to max_frame, with meta->gso_size set; the stack's buffer holds
+	 * max_frame bytes. */
+	int (*recv_meta)(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta);
+	/* Transmit like send, but the driver may hold the frame to merge it
+	 * with the ones that follow (Linux's xmit_more) until flush. */
+	int (*send_more)(struct synack_link *l, const void *frame, size_t len);
+	/* Transmit whatever send_more holds: 0 or a negative errno. */
+	int (*flush)(struct synack_link *l);
 };
 
 struct synack_link {
 	const struct synack_link_ops *ops;
 	uint8_t mac[6];     /* the interface's hardware address */
 	uint32_t mtu;       /* IP MTU (the frame may carry 14 more bytes) */
+	uint32_t max_frame; /* the longest frame recv_meta returns; 0: mtu + 14 */
+	uint32_t features;  /* SYNACK_LINK_F_* */
 };
+
+/* The device finishes TCP checksums (Linux's NETIF_F_IP_CSUM): every
+ * TCP/IPv4 frame the stack hands it carries only the pseudo-header sum in
+ * its checksum field, as a CHECKSUM_PARTIAL skb does. */
+#define SYNACK_LINK_F_TX_CSUM 1u
 
 /* Release a link through its ops->destroy; NULL is ignored. */
 SYNACK_API void synack_link_destroy(struct synack_link *l);
@@ -116,6 +146,35 @@ SYNACK_API int synack_pipe_pair_new(uint32_t mtu, struct synack_link **a, struct
  * administered MAC (not the kernel's MAC of the TAP interface).
  * -ENOENT without /dev/net/tun, -EPERM without CAP_NET_ADMIN. */
 SYNACK_API int synack_tap_open(const char *ifname, uint32_t mtu, struct synack_link **out);
+
+/* synack_tap_open with the offloads spelled out. By default the device is
+ * opened with virtio-net headers (IFF_VNET_HDR) and checksum and TSO4
+ * offloads: the kernel hands up merged TCP frames of up to 64 KiB, and
+ * consecutive TCP segments the stack sends in one burst leave as one
+ * 64 KiB super-frame that the kernel takes as one (send_more + flush). When
+ * the kernel refuses any of it the link falls back to plain frames. */
+struct synack_tap_config {
+	const char *ifname;
+	uint32_t mtu;       /* 0 keeps the device's */
+	bool no_offload;    /* plain frames only (offloads are switched off on the device) */
+};
+SYNACK_API int synack_tap_open_config(const struct synack_tap_config *cfg, struct synack_link **out);
+
+/* A TAP link's own counters. */
+struct synack_tap_stats {
+	bool offload;               /* virtio-net headers and offloads are in use */
+	uint64_t rx_gso_frames;     /* merged TCP frames from the kernel */
+	uint64_t rx_gso_bytes;      /* their bytes */
+	uint64_t rx_csum_done;      /* partial checksums completed in software (recv without meta) */
+	uint64_t rx_bad_vnet_hdr;   /* frames dropped for a malformed or unexpected virtio-net header */
+	uint64_t rx_oversize;       /* frames dropped as too long for the caller's buffer */
+	uint64_t tx_gso_frames;     /* super-frames written */
+	uint64_t tx_gso_segs;       /* the segments merged into them */
+	uint64_t tx_flushes;        /* flush calls that wrote something */
+	uint64_t tx_errors;         /* held frames whose write failed (lost, as on a wire) */
+};
+/* -EINVAL unless l was made by synack_tap_open*. */
+SYNACK_API int synack_tap_get_stats(const struct synack_link *l, struct synack_tap_stats *out);
 
 /* Wrap any link: every frame in either direction is also written to a
  * classic pcap file (LINKTYPE_ETHERNET), timestamped by clk. The wrapper

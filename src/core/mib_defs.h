@@ -88,6 +88,7 @@ MIB(Link, RxLengthErrors)
 MIB(Link, RxOtherHost)
 MIB(Link, RxUnknownProto)
 MIB(Link, TxErrors)
+MIB(Link, RxGsoFrames)      /* merged TCP frames a device handed up whole (a TAP's GSO) */
 /* Arp (synack): after Linux's /proc/net/stat/arp_cache */
 MIB(Arp, InRequests)
 MIB(Arp, InReplies)

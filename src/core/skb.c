@@ -21,8 +21,17 @@ size_t skb_pool_destroy(struct skb_pool *p)
 		list_del_init(&skb->list);
 		free(skb);
 	}
+	if (p->kept) {
+		free(p->kept->shinfo);
+		free(p->kept);
+		p->kept = NULL;
+	}
 	for (size_t i = 0; i < p->nfree_data; i++)
 		free(p->free_data[i]);
+	for (size_t i = 0; i < p->nfree_big; i++)
+		free(p->free_big[i]);
+	p->nfree_big = 0;
+	p->big_size = 0;
 	free(p->free_data);
 	p->free_data = NULL;
 	p->nfree_skbs = p->nfree_data = 0;
@@ -70,6 +79,8 @@ static struct skb_data *skb_data_alloc(struct skb_pool *p, uint32_t size)
 
 	if (size <= SKB_POOL_DATA && p->nfree_data) {
 		d = p->free_data[--p->nfree_data];
+	} else if (size == p->big_size && p->nfree_big) {
+		d = p->free_big[--p->nfree_big];
 	} else {
 		uint32_t cap = size <= SKB_POOL_DATA ? SKB_POOL_DATA : size;
 		d = malloc(sizeof(*d) + cap);
@@ -89,6 +100,8 @@ static void skb_data_put(struct skb_pool *p, struct skb_data *d)
 	p->live_data--;
 	if (d->size == SKB_POOL_DATA && p->nfree_data < p->max_cached)
 		p->free_data[p->nfree_data++] = d;
+	else if (d->size == p->big_size && p->nfree_big < SKB_POOL_BIG && p->max_cached)
+		p->free_big[p->nfree_big++] = d;
 	else
 		free(d);
 }
@@ -110,6 +123,29 @@ struct sk_buff *skb_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size)
 	skb->head = skb->shinfo->buf;
 	skb->data = skb->head + headroom;
 	return skb;
+}
+
+struct sk_buff *skb_alloc_rx(struct skb_pool *p, uint32_t headroom, uint32_t size)
+{
+	struct sk_buff *skb = p->kept;
+
+	if (!skb || skb_headroom(skb) != headroom || skb_tailroom(skb) < size)
+		return skb_alloc(p, headroom, size);
+	p->kept = NULL;
+	p->live_skbs++;
+	p->live_data++;
+	return skb;
+}
+
+void skb_pool_keep(struct skb_pool *p, struct sk_buff *skb)
+{
+	if (p->kept || p->max_cached == 0 || skb->refcnt != 1 || skb->shinfo->refcnt != 1 || skb->len) {
+		kfree_skb(skb);
+		return;
+	}
+	p->kept = skb;
+	p->live_skbs--;
+	p->live_data--;
 }
 
 void kfree_skb(struct sk_buff *skb)

@@ -17,6 +17,8 @@
 #define SKB_HEADROOM 128
 /* The pooled data block size: a full 1500-byte MTU frame plus headroom. */
 #define SKB_POOL_DATA 2048
+/* Large receive blocks cached (skb_pool.big_size). */
+#define SKB_POOL_BIG 16
 
 struct skb_data {
 	int refcnt;                 /* skbs pointing at this block */
@@ -26,6 +28,10 @@ struct skb_data {
 
 struct skb_pool;
 
+/* skb->ip_summed, as Linux's: nothing known, or a checksum not to check. */
+#define CHECKSUM_NONE 0
+#define CHECKSUM_UNNECESSARY 1
+
 struct sk_buff {
 	struct list_head list;      /* for whichever queue holds it */
 	struct skb_pool *pool;
@@ -34,6 +40,7 @@ struct sk_buff {
 	uint32_t len;               /* bytes from data */
 	int refcnt;                 /* holders of this header */
 	uint16_t mac_header, network_header, transport_header; /* offsets from head */
+	uint8_t ip_summed;          /* CHECKSUM_UNNECESSARY: the device vouched for the TCP checksum */
 	uint64_t tstamp;            /* ns: arrival, or when queued for transmit */
 	uint32_t nexthop;           /* network byte order, for neighbour output */
 	uint8_t cb[48] __attribute__((aligned(8))); /* per-layer scratch, like Linux's skb->cb */
@@ -45,6 +52,13 @@ struct skb_pool {
 	size_t nfree_skbs, nfree_data;
 	size_t max_cached;              /* per kind */
 	size_t live_skbs, live_data;    /* outstanding: 0 at teardown means no leak */
+	struct sk_buff *kept;           /* an untouched buffer kept for the next receive */
+	/* Blocks of big_size bytes (a link's 64 KiB receive buffers), cached
+	 * too: malloc would hand them back to the kernel and fault them in
+	 * again for every frame. big_size 0: none. */
+	uint32_t big_size;
+	size_t nfree_big;
+	void *free_big[SKB_POOL_BIG];
 };
 
 void skb_pool_init(struct skb_pool *p, size_t max_cached);
@@ -54,6 +68,12 @@ size_t skb_pool_destroy(struct skb_pool *p);
 /* A buffer with headroom bytes reserved and room for size bytes after them.
  * NULL on allocation failure. */
 struct sk_buff *skb_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size);
+/* skb_alloc for a receive that may find nothing: the buffer that
+ * skb_pool_keep kept back is reused when it is large enough. */
+struct sk_buff *skb_alloc_rx(struct skb_pool *p, uint32_t headroom, uint32_t size);
+/* Keep a buffer that was allocated and never used, for skb_alloc_rx: a poll
+ * that finds no frame then costs no allocation. It no longer counts as live. */
+void skb_pool_keep(struct skb_pool *p, struct sk_buff *skb);
 /* Drop one reference (NULL is fine). */
 void kfree_skb(struct sk_buff *skb);
 static inline struct sk_buff *skb_get(struct sk_buff *skb) { skb->refcnt++; return skb; }
@@ -88,7 +108,7 @@ static inline uint8_t *skb_transport_header(const struct sk_buff *skb) { return 
 struct sk_buff_head {
 	struct list_head list;
 	uint32_t qlen;
-	uint64_t bytes;             /* sum of len */
+	uint32_t bytes;             /* sum of len: bounded by a socket buffer, so 32 bits (24 B a queue, not 32) */
 };
 static inline void skb_queue_head_init(struct sk_buff_head *q) { INIT_LIST_HEAD(&q->list); q->qlen = 0; q->bytes = 0; }
 void skb_queue_tail(struct sk_buff_head *q, struct sk_buff *skb);

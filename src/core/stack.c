@@ -7,6 +7,7 @@
 #include <string.h>
 #include "core/stack.h"
 #include "core/trace.h"
+#include "link/link.h"
 #include "net/arp.h"
 #include "net/eth.h"
 #include "net/icmp.h"
@@ -100,6 +101,12 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 	st->dev.link = l;
 	memcpy(st->dev.mac, l->mac, sizeof(st->dev.mac));
 	st->dev.mtu = l->mtu ? l->mtu : 1500;
+	st->dev.rx_cap = st->dev.mtu + ETH_HLEN;
+	if (l->ops->recv_meta && l->max_frame > st->dev.rx_cap)
+		st->dev.rx_cap = l->max_frame;
+	st->dev.tx_csum = (l->features & SYNACK_LINK_F_TX_CSUM) != 0;
+	if (st->dev.rx_cap > st->dev.mtu + ETH_HLEN)
+		st->skb_pool.big_size = SKB_HEADROOM + st->dev.rx_cap;
 	st->dev.addr = cfg->addr.s_addr;
 	st->dev.prefix_len = cfg->prefix_len;
 	st->dev.mask = prefix_to_mask(cfg->prefix_len);
@@ -124,7 +131,7 @@ int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len)
 		return -ENETDOWN;
 	}
 	trace_frame(st, SYNACK_TRACE_FRAME_TX, frame, len);
-	err = l->ops->send(l, frame, len);
+	err = st->dev.xmit_batch ? link_send_more(l, frame, len) : l->ops->send(l, frame, len);
 	if (err < 0) {
 		MIB_INC(st, LinkTxErrors);
 		return err;
@@ -133,41 +140,90 @@ int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len)
 	return 0;
 }
 
-/* Take one frame from the link into a fresh skb: 1 if one came, 0 if none. */
+void dev_xmit_batch_end(struct stack *st)
+{
+	if (--st->dev.xmit_batch || !st->dev.up || !st->dev.link)
+		return;
+	if (link_flush(st->dev.link) < 0)
+		MIB_INC(st, LinkTxErrors);
+}
+
+/* The frame's n bytes into skb, or, when it filled less than half of a
+ * large receive buffer (a link with max_frame), into a buffer of its own
+ * size: a queued segment holds its whole buffer (truesize), and 64 KiB per
+ * small segment would eat the receive window. */
+static struct sk_buff *dev_rx_put(struct stack *st, struct sk_buff *skb, uint32_t n)
+{
+	struct sk_buff *fit;
+
+	if (st->dev.rx_cap > st->dev.mtu + ETH_HLEN && (uint64_t)n * 2 < st->dev.rx_cap &&
+	    (fit = skb_alloc(&st->skb_pool, SKB_HEADROOM, n))) {
+		memcpy(skb_put(fit, n), skb->data, n);
+		skb_pool_keep(&st->skb_pool, skb);
+		return fit;
+	}
+	skb_put(skb, n);
+	return skb;
+}
+
+/* Take one frame from the link into a fresh skb: its weight against the
+ * poll budget if one came (the wire segments a merged frame stands for, as
+ * NAPI counts packets before GRO, so one poll cannot take in 256 x 64 KiB
+ * before the application reads), 0 if none. */
 static int dev_rx_one(struct stack *st)
 {
 	struct synack_link *l = st->dev.link;
-	uint32_t cap = st->dev.mtu + ETH_HLEN;
-	struct sk_buff *skb = skb_alloc(&st->skb_pool, SKB_HEADROOM, cap);
-	int n;
+	uint32_t cap = st->dev.rx_cap;
+	struct sk_buff *skb = skb_alloc_rx(&st->skb_pool, SKB_HEADROOM, cap);
+	struct synack_rx_meta meta = { 0 };
+	int n, weight = 1;
 
 	if (!skb)
 		return -ENOMEM;
-	n = l->ops->recv(l, skb->data, cap);
+	n = link_recv_meta(l, skb->data, cap, &meta);
 	if (n <= 0) {
-		kfree_skb(skb);
+		skb_pool_keep(&st->skb_pool, skb);
 		if (n == 0 || n == -EAGAIN)
 			return 0;
 		MIB_INC(st, LinkRxErrors);
 		return n;
 	}
-	skb_put(skb, (uint32_t)n);
+	if ((uint32_t)n > cap)
+		n = (int)cap;
+	skb = dev_rx_put(st, skb, (uint32_t)n);
+	if (meta.flags & SYNACK_RX_CSUM_OK)
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	if (meta.gso_size) {
+		MIB_INC(st, LinkRxGsoFrames);
+		weight = (n + meta.gso_size - 1) / meta.gso_size;
+	}
 	skb->tstamp = stack_now(st);
 	MIB_INC(st, LinkRxFrames);
 	trace_frame(st, SYNACK_TRACE_FRAME_RX, skb->data, skb->len);
 	eth_rcv(st, skb);
-	return 1;
+	return weight;
 }
 
 int synack_stack_poll(struct stack *st)
 {
 	int done = 0, n;
+	bool held;
 
 	if (!st)
 		return -EINVAL;
-	while (st->dev.up && done < POLL_BUDGET && (n = dev_rx_one(st)) > 0)
-		done++;
+	dev_xmit_batch_begin(st);
+	while (st->dev.up && done < POLL_BUDGET) {
+		held = stack_time_hold(st);
+		n = dev_rx_one(st);
+		stack_time_release(st, held);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	held = stack_time_hold(st);
 	done += timer_wheel_run(st, &st->timers, stack_now(st));
+	stack_time_release(st, held);
+	dev_xmit_batch_end(st);
 	stack_events_rearm(st);
 	ep_sync_ready(st);
 	return done;

@@ -29,6 +29,9 @@ struct netif {
 	uint32_t mask;
 	uint32_t gateway;           /* 0: none */
 	uint8_t prefix_len;
+	uint32_t rx_cap;            /* receive buffer size: link_max_frame */
+	bool tx_csum;               /* the link finishes TCP checksums (SYNACK_LINK_F_TX_CSUM) */
+	unsigned int xmit_batch;    /* open dev_xmit_batch_begin calls */
 };
 
 struct stack {
@@ -67,11 +70,34 @@ struct stack {
 		uint64_t armed;         /* the deadline tfd is set for */
 	} ev;
 	struct synack_thread *thr;  /* blocking mode (sock/blocking.c), or NULL */
+	/* The clock read once for a frame or a call (stack_time_hold). */
+	bool time_held;
+	uint64_t held_now;
 };
 
 uint64_t clock_now(const struct synack_clock *clk);
 /* The stack's time in ns. */
-static inline uint64_t stack_now(const struct stack *st) { return clock_now(st->clock); }
+static inline uint64_t stack_now(const struct stack *st)
+{
+	return st->time_held ? st->held_now : clock_now(st->clock);
+}
+
+/* Read the clock once for a frame, a timer run or a socket call, as Linux
+ * reads it once per packet (tcp_mstamp_refresh) rather than at each use: a
+ * real clock is a system-clock read, a dozen per segment otherwise. Returns
+ * what stack_time_release restores, so holds nest. */
+static inline bool stack_time_hold(struct stack *st)
+{
+	bool was = st->time_held;
+
+	if (!was) {
+		st->held_now = clock_now(st->clock);
+		st->time_held = true;
+	}
+	return was;
+}
+
+static inline void stack_time_release(struct stack *st, bool was) { st->time_held = was; }
 /* The stack's time in jiffies (ms), as Linux's tcp_jiffies32/tcp_time_stamp. */
 static inline uint32_t stack_jiffies(const struct stack *st) { return (uint32_t)(stack_now(st) / 1000000ULL); }
 static inline bool trace_enabled(const struct stack *st) { return st->trace_fn != NULL; }
@@ -92,5 +118,10 @@ static inline void stack_events_timer_set(struct stack *st, uint64_t expires_ns)
 
 /* Hand a frame to the link (traces it and counts it). Does not consume. */
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len);
+/* A transmit burst (Linux's xmit_more): frames sent until the matching
+ * end may be held by the link to be merged (TSO on a TAP), and end flushes
+ * them. Bursts nest; none may stay open across a return to the application. */
+static inline void dev_xmit_batch_begin(struct stack *st) { st->dev.xmit_batch++; }
+void dev_xmit_batch_end(struct stack *st);
 
 #endif

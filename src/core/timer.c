@@ -277,10 +277,15 @@ void timer_setup(struct timer *t, timer_fn fn)
 void mod_timer(struct stack *st, struct timer *t, uint64_t expires_ns)
 {
 	struct timer_wheel *w = &st->timers;
+	uint64_t expires = jiffy_of_ns(expires_ns);
 
+	/* Re-arming for the same jiffy is common (an RTO pushed back within
+	 * one millisecond): nothing moves, as in Linux's mod_timer. */
+	if (timer_pending(t) && t->expires == expires)
+		return;
 	if (timer_pending(t))
 		detach_timer(w, t);
-	t->expires = jiffy_of_ns(expires_ns);
+	t->expires = expires;
 	enqueue_timer(w, t);
 	w->pending++;
 	stack_events_timer_set(st, expires_ns);

@@ -16,11 +16,14 @@ struct stack;
 struct timer;
 typedef void (*timer_fn)(struct stack *st, struct timer *t);
 
+/* 32 bytes: every socket, request sock and minisock embeds one or more.
+ * A jiffy needs at most 45 bits (UINT64_MAX ns is 1.8e13 ms), so expires
+ * and where share one word. */
 struct timer {
 	struct list_head entry;     /* self-linked when not pending */
-	uint64_t expires;           /* jiffy (ms) at which it fires */
+	uint64_t expires : 48;      /* jiffy (ms) at which it fires */
+	uint64_t where : 16;        /* list holding it: a slot, the due or far list */
 	timer_fn fn;
-	uint16_t where;             /* list holding it: a slot, the due or far list */
 };
 
 /*

@@ -24,7 +24,7 @@ static void trace_emit(struct stack *st, enum synack_trace_kind kind, const char
 	st->trace_fn(st->trace_ctx, &ev);
 }
 
-void trace_event(struct stack *st, const char *name, const char *fmt, ...)
+void trace_event_emit(struct stack *st, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,7 +35,7 @@ void trace_event(struct stack *st, const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
-void trace_drop(struct stack *st, const char *name, const char *fmt, ...)
+void trace_drop_emit(struct stack *st, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -46,7 +46,7 @@ void trace_drop(struct stack *st, const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
-void trace_frame(struct stack *st, enum synack_trace_kind kind, const uint8_t *frame, size_t len)
+void trace_frame_emit(struct stack *st, enum synack_trace_kind kind, const uint8_t *frame, size_t len)
 {
 	struct synack_trace_event ev = {
 		.ts_ns = 0, .kind = kind, .stack = st, .text = "", .frame = frame, .frame_len = len,

@@ -62,9 +62,7 @@ static int faulty_send(struct synack_link *l, const void *frame, size_t len)
 	uint64_t now = synack_clock_now(f->clk);
 	int err;
 
-	if (!frame)
-		return -EINVAL;
-	err = link_check_frame_len(l->mtu, len);
+	err = link_check_frame(l, frame, len);
 	if (err < 0)
 		return err;
 	err = fault_queue_push(&f->tx, now, frame, len);

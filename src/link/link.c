@@ -8,11 +8,11 @@ void synack_link_destroy(struct synack_link *l)
 		l->ops->destroy(l);
 }
 
-int link_check_frame_len(uint32_t mtu, size_t len)
+int link_check_frame(const struct synack_link *l, const void *frame, size_t len)
 {
-	if (len < ETH_HDR_LEN)
+	if (!frame || len < ETH_HDR_LEN)
 		return -EINVAL;
-	if (len > (size_t)mtu + ETH_HDR_LEN)
+	if (len > (size_t)l->mtu + ETH_HDR_LEN)
 		return -EMSGSIZE;
 	return 0;
 }
@@ -30,4 +30,29 @@ int link_wait_fd(struct synack_link *l)
 uint64_t link_next_deadline(struct synack_link *l)
 {
 	return l->ops->next_deadline ? l->ops->next_deadline(l) : SYNACK_NEVER;
+}
+
+int link_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
+{
+	return l->ops->recv_meta ? l->ops->recv_meta(l, buf, cap, meta) : l->ops->recv(l, buf, cap);
+}
+
+/* Holding frames is only safe when someone will flush them. */
+int link_send_more(struct synack_link *l, const void *frame, size_t len)
+{
+	if (l->ops->send_more && l->ops->flush)
+		return l->ops->send_more(l, frame, len);
+	return l->ops->send(l, frame, len);
+}
+
+int link_flush(struct synack_link *l)
+{
+	return l->ops->send_more && l->ops->flush ? l->ops->flush(l) : 0;
+}
+
+uint32_t link_max_frame(const struct synack_link *l)
+{
+	uint32_t plain = l->mtu + ETH_HDR_LEN;
+
+	return l->ops->recv_meta && l->max_frame > plain ? l->max_frame : plain;
 }

@@ -84,6 +84,33 @@ static int pcap_recv(struct synack_link *l, void *buf, size_t cap)
 	return n;
 }
 
+/* The offload ops pass through, so a capture shows the frames as the
+ * stack sent them (before merging) and as the device handed them up. */
+static int pcap_send_more(struct synack_link *l, const void *frame, size_t len)
+{
+	struct pcap_link *p = to_pcap(l);
+	int err = link_send_more(p->inner, frame, len);
+
+	if (err == 0)
+		pcap_record(p, frame, len);
+	return err;
+}
+
+static int pcap_flush(struct synack_link *l)
+{
+	return link_flush(to_pcap(l)->inner);
+}
+
+static int pcap_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
+{
+	struct pcap_link *p = to_pcap(l);
+	int n = link_recv_meta(p->inner, buf, cap, meta);
+
+	if (n > 0)
+		pcap_record(p, buf, (size_t)n);
+	return n;
+}
+
 static int pcap_wait_fd(struct synack_link *l)
 {
 	return link_wait_fd(to_pcap(l)->inner);
@@ -110,6 +137,9 @@ static const struct synack_link_ops pcap_ops = {
 	.wait_fd = pcap_wait_fd,
 	.next_deadline = pcap_next_deadline,
 	.destroy = pcap_destroy,
+	.recv_meta = pcap_recv_meta,
+	.send_more = pcap_send_more,
+	.flush = pcap_flush,
 };
 
 /* On failure inner is left alone and still belongs to the caller. */
@@ -140,6 +170,8 @@ int synack_pcap_wrap(struct synack_link *inner, struct synack_clock *clk, const 
 	p->clk = clk;
 	p->link.ops = &pcap_ops;
 	p->link.mtu = inner->mtu;
+	p->link.max_frame = link_max_frame(inner);
+	p->link.features = inner->features;
 	memcpy(p->link.mac, inner->mac, sizeof(p->link.mac));
 	*out = &p->link;
 	return 0;

@@ -27,9 +27,7 @@ static int pipe_send(struct synack_link *l, const void *frame, size_t len)
 	ssize_t n;
 	int err;
 
-	if (!frame)
-		return -EINVAL;
-	err = link_check_frame_len(l->mtu, len);
+	err = link_check_frame(l, frame, len);
 	if (err < 0)
 		return err;
 	do

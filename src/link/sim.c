@@ -34,9 +34,7 @@ static int sim_send(struct synack_link *l, const void *frame, size_t len)
 	struct sim_end *e = to_end(l);
 	int err;
 
-	if (!frame)
-		return -EINVAL;
-	err = link_check_frame_len(l->mtu, len);
+	err = link_check_frame(l, frame, len);
 	if (err < 0)
 		return err;
 	return fault_queue_push(&e->wire->dir[e->side], synack_clock_now(e->wire->clk), frame, len);

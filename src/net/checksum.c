@@ -34,10 +34,53 @@ static uint64_t load64(const uint8_t *p)
 	return v;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* Whole 64-byte blocks in one add-with-carry chain: the carry flag does the
+ * end-around work the portable loop below counts by hand, at about half
+ * its instructions per byte. lea and dec leave the carry flag alone, so
+ * the chain runs across iterations. */
+static uint64_t sum_blocks64(const uint8_t **pp, size_t *lenp)
+{
+	size_t blocks = *lenp / 64;
+	const uint8_t *p = *pp;
+	uint64_t sum = 0;
+
+	if (blocks == 0)
+		return 0;
+	__asm__("clc\n\t"
+		"1:\n\t"
+		"adcq 0(%[p]), %[s]\n\t"
+		"adcq 8(%[p]), %[s]\n\t"
+		"adcq 16(%[p]), %[s]\n\t"
+		"adcq 24(%[p]), %[s]\n\t"
+		"adcq 32(%[p]), %[s]\n\t"
+		"adcq 40(%[p]), %[s]\n\t"
+		"adcq 48(%[p]), %[s]\n\t"
+		"adcq 56(%[p]), %[s]\n\t"
+		"leaq 64(%[p]), %[p]\n\t"
+		"decq %[n]\n\t"
+		"jnz 1b\n\t"
+		"adcq $0, %[s]"
+		: [s] "+r"(sum), [p] "+r"(p), [n] "+r"(blocks)
+		:
+		: "cc", "memory"); /* reads the buffer: no stale store may be left */
+	*lenp -= (size_t)(p - *pp);
+	*pp = p;
+	return sum;
+}
+#else
+static uint64_t sum_blocks64(const uint8_t **pp, size_t *lenp)
+{
+	(void)pp;
+	(void)lenp;
+	return 0;
+}
+#endif
+
 /* Sum of the buffer's 16-bit words in native byte order, unfolded. */
 static uint64_t sum_native(const uint8_t *p, size_t len)
 {
-	uint64_t sum = 0;
+	uint64_t sum = sum_blocks64(&p, &len);
 	uint64_t carries = 0;
 	uint64_t v;
 
@@ -64,16 +107,33 @@ static uint64_t sum_native(const uint8_t *p, size_t len)
 		p += 8;
 		len -= 8;
 	}
-	if (len > 0) {
+	/* The tail in fixed-size loads (no variable-length copy): at most
+	 * 4 + 2 + 1 bytes, whose sum cannot carry out of 64 bits with sum's. */
+	v = 0;
+	if (len & 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		v += w;
+		p += 4;
+	}
+	if (len & 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		v += h;
+		p += 2;
+	}
+	if (len & 1) {
 		/* Zero padding puts an odd last byte at an even offset: the
 		 * first (high, in network order) byte of its word. */
-		uint8_t tail[8] = { 0 };
+		uint16_t h = 0;
 
-		memcpy(tail, p, len);
-		v = load64(tail);
-		sum += v;
-		carries += sum < v;
+		memcpy(&h, p, 1);
+		v += h;
 	}
+	sum += v;
+	carries += sum < v;
 	return add_carry64(sum, carries);
 }
 

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
 
 /* One's-complement partial sum of buf added to sum (not folded). The bytes
  * are summed as big-endian 16-bit words (odd length: the last byte is the
@@ -13,6 +15,26 @@ uint64_t csum_partial(const void *buf, size_t len, uint64_t sum);
 uint16_t csum_fold(uint64_t sum);
 /* Checksum of a buffer, ready to store (host order; htons before writing). */
 static inline uint16_t ip_compute_csum(const void *buf, size_t len) { return csum_fold(csum_partial(buf, len, 0)); }
+/* ip_compute_csum of an IPv4 header of ihl 32-bit words (Linux:
+ * ip_fast_csum): at most 15 words add into 64 bits without a carry to track. */
+static inline uint16_t ip_fast_csum(const void *iph, unsigned int ihl)
+{
+	const uint8_t *p = iph;
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < ihl; i++) {
+		uint32_t w;
+
+		memcpy(&w, p + 4 * i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	/* Native-order words: swap once to network order, as csum_partial. */
+	return (uint16_t)~ntohs((uint16_t)sum);
+}
 /* The TCP/UDP pseudo-header sum (addresses in network byte order). */
 uint64_t csum_tcpudp_nofold(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_t proto, uint64_t sum);
 

@@ -46,7 +46,7 @@ void ip_send_check(void *hdr)
 	struct iphdr *iph = hdr;
 
 	iph->check = 0;
-	iph->check = htons(ip_compute_csum(iph, ip_hdr_ihl(iph) * 4u));
+	iph->check = htons(ip_fast_csum(iph, ip_hdr_ihl(iph)));
 }
 
 /* ------------------------------------------------------------- IP IDs */
@@ -108,7 +108,7 @@ static bool ip_rcv_core(struct stack *st, struct sk_buff *skb)
 		ip_hdr_error(st, skb, "options past the end of the frame");
 		return false;
 	}
-	if (ip_compute_csum(iph, ihl) != 0) {
+	if (ip_fast_csum(iph, ihl / 4) != 0) {
 		MIB_INC(st, IpExtInCsumErrors);
 		ip_hdr_error(st, skb, "bad header checksum");
 		return false;

@@ -179,15 +179,19 @@ void synack_unlock(struct stack *st)
 	}
 }
 
-/* The socket's timeout option in ns from now; 0 = wait forever. */
+/* The socket's timeout option in ns from now; 0 = wait forever. Read from
+ * the socket, not getsockopt, which shows "do not wait" as forever. */
 static uint64_t sock_timeout_ns(struct stack *st, int fd, int optname)
 {
-	struct timeval tv = { 0 };
-	unsigned int len = sizeof(tv);
+	struct sock *sk = sock_lookup(st, fd);
+	uint32_t ms;
 
-	if (synack_getsockopt(st, fd, SOL_SOCKET, optname, &tv, &len) < 0)
+	if (!sk)
 		return 0;
-	return (uint64_t)tv.tv_sec * NSEC_PER_SEC + (uint64_t)tv.tv_usec * 1000;
+	ms = optname == SO_RCVTIMEO ? sk->rcvtimeo_ms : sk->sndtimeo_ms;
+	if (ms == SOCK_TIMEO_NOWAIT)
+		return 1;      /* a deadline already past: time out at once */
+	return (uint64_t)ms * 1000000;
 }
 
 /* Without the thread: run the stack here until something changes or the

@@ -127,7 +127,7 @@ static void tcp_init_sock_defaults(struct sock *sk)
 
 struct sock *sk_alloc(struct stack *st)
 {
-	struct sock *sk = calloc(1, sizeof(*sk));
+	struct sock *sk = kmem_cache_zalloc(&st->tcp.sk_slab);
 
 	if (!sk)
 		return NULL;
@@ -139,13 +139,10 @@ struct sock *sk_alloc(struct stack *st)
 	INIT_HLIST_NODE(&sk->bind_node);
 	sk->sk_rcvbuf = (uint32_t)st->sysctl.tcp_rmem_default;
 	sk->sk_sndbuf = (uint32_t)st->sysctl.tcp_wmem_default;
-	INIT_LIST_HEAD(&sk->syn_queue);
-	INIT_LIST_HEAD(&sk->accept_queue);
 	INIT_LIST_HEAD(&sk->accept_node);
 	skb_queue_head_init(&sk->rtx_queue);
 	skb_queue_head_init(&sk->receive_queue);
 	skb_queue_head_init(&sk->write_queue);
-	skb_queue_head_init(&sk->out_of_order_queue);
 	INIT_LIST_HEAD(&sk->orphan_node);
 	timer_setup(&sk->keepalive_timer, tcp_keepalive_timer);
 	tcp_init_sock_defaults(sk);
@@ -153,16 +150,36 @@ struct sock *sk_alloc(struct stack *st)
 	return sk;
 }
 
+/* Listener state is made by the first listen() or Fast Open option, so
+ * that the connections, the many, do not carry it. */
+struct request_sock_queue *sock_rskq(struct sock *sk)
+{
+	struct request_sock_queue *q = sk->rskq;
+
+	if (q)
+		return q;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	INIT_LIST_HEAD(&q->accept_queue);
+	INIT_LIST_HEAD(&q->fastopenq.active);
+	INIT_LIST_HEAD(&q->fastopenq.rst);
+	sk->rskq = q;
+	return q;
+}
+
 /* Children still queued on a dying listener must not point at it. */
 static void sk_detach_accept_queue(struct sock *sk)
 {
 	struct sock *child, *n;
 
-	list_for_each_entry_safe(child, n, &sk->accept_queue, accept_node) {
+	if (!sk->rskq)
+		return;
+	sk->rskq->ack_backlog = 0;
+	list_for_each_entry_safe(child, n, &sk->rskq->accept_queue, accept_node) {
 		list_del_init(&child->accept_node);
 		child->parent = NULL;
 	}
-	sk->ack_backlog = 0;
 }
 
 void sk_free(struct sock *sk)
@@ -182,18 +199,20 @@ void sk_free(struct sock *sk)
 	skb_queue_purge(&sk->rtx_queue);
 	skb_queue_purge(&sk->receive_queue);
 	skb_queue_purge(&sk->write_queue);
-	skb_queue_purge(&sk->out_of_order_queue);
+	tcp_ooo_free(sk);
 	if (!list_empty(&sk->accept_node)) {
 		list_del_init(&sk->accept_node);
 		if (sk->parent)
-			sk->parent->ack_backlog--;
+			sk->parent->rskq->ack_backlog--;
 	}
 	sk_detach_accept_queue(sk);
 	inet_unhash(sk);
 	inet_put_port(sk);
 	if (sk->fd >= 0 && sk->fd < st->tcp.nfds && st->tcp.fds[sk->fd] == sk)
 		st->tcp.fds[sk->fd] = NULL;
-	free(sk);
+	free(sk->rskq);
+	free(sk->fastopen_req);
+	kmem_cache_free(sk);
 }
 
 /* Readiness may have changed: wake epoll and blocked callers. */
@@ -282,7 +301,7 @@ static int inet_csk_listen_start(struct sock *sk)
 	err = inet_csk_get_port(sk, sk->in_bhash ? sk->c.lport : 0);
 	if (err)
 		return err == -ENOMEM ? err : -EADDRINUSE;
-	sk->ack_backlog = 0;
+	sk->rskq->ack_backlog = 0;
 	tcp_set_state(sk, TCP_LISTEN);
 	inet_listen_hash(sk);
 	return 0;
@@ -304,12 +323,14 @@ int synack_listen(struct stack *st, int fd, int backlog)
 	somaxconn = (unsigned int)st->sysctl.somaxconn;
 	max = (unsigned int)backlog > somaxconn ? somaxconn : (unsigned int)backlog;
 	if (sk->c.state != TCP_LISTEN) {
+		if (!sock_rskq(sk))
+			return -ENOMEM;
 		tcp_fastopen_listen(sk, (int)max); /* fastopen: sysctl 0x400 */
 		err = inet_csk_listen_start(sk);
 		if (err)
 			return err;
 	}
-	sk->max_ack_backlog = (int)max;
+	sk->rskq->max_ack_backlog = (int)max;
 	return 0;
 }
 
@@ -327,11 +348,11 @@ int synack_accept(struct stack *st, int fd, struct sockaddr_in *peer)
 		return newfd;
 	if (sk->c.state != TCP_LISTEN)
 		return -EINVAL;
-	if (list_empty(&sk->accept_queue))
+	if (list_empty(&sk->rskq->accept_queue))
 		return -EAGAIN;
-	child = list_first_entry(&sk->accept_queue, struct sock, accept_node);
+	child = list_first_entry(&sk->rskq->accept_queue, struct sock, accept_node);
 	list_del_init(&child->accept_node);
-	sk->ack_backlog--;
+	sk->rskq->ack_backlog--;
 	child->parent = NULL;
 	child->sock_state = SS_CONNECTED;
 	fd_install(st, newfd, child);
@@ -363,7 +384,7 @@ static int sock_disconnect(struct sock *sk)
 	tcp_clear_xmit_timers(sk);
 	del_timer(sk->st, &sk->keepalive_timer);
 	skb_queue_purge(&sk->receive_queue);
-	skb_queue_purge(&sk->out_of_order_queue);
+	tcp_ooo_purge(sk);
 	skb_queue_purge(&sk->write_queue);
 	skb_queue_purge(&sk->rtx_queue);
 	sk->copied_seq = sk->rcv_nxt;
@@ -457,12 +478,17 @@ static int inet_stream_connect(struct sock *sk, const struct sockaddr_in *addr, 
 int synack_connect(struct stack *st, int fd, const struct sockaddr_in *addr)
 {
 	struct sock *sk = sockfd_lookup(st, fd);
+	bool held;
+	int err;
 
 	if (!sk)
 		return -EBADF;
 	if (!addr)
 		return -EINVAL;
-	return inet_stream_connect(sk, addr, false);
+	held = stack_time_hold(st);
+	err = inet_stream_connect(sk, addr, false);
+	stack_time_release(st, held);
+	return err;
 }
 
 /* Linux's tcp_sendmsg_fastopen: connect, with what fits of the data in the
@@ -470,15 +496,17 @@ int synack_connect(struct stack *st, int fd, const struct sockaddr_in *addr)
 int tcp_sendmsg_fastopen(struct sock *sk, const struct iovec *iov, int iovcnt, size_t size,
 			 const struct sockaddr_in *addr, uint32_t *copied)
 {
-	struct tcp_fastopen_request *fo = &sk->fastopen_req;
+	struct tcp_fastopen_request *fo;
 	int err;
 
 	if (!(sk->st->sysctl.tcp_fastopen & TFO_CLIENT_ENABLE) || (addr && addr->sin_family == AF_UNSPEC))
 		return -EOPNOTSUPP;
-	if (fo->active)
+	if (sk->fastopen_req)
 		return -EALREADY; /* another Fast Open is under way */
-	memset(fo, 0, sizeof(*fo));
-	fo->active = true; /* cookie len 0: ask for one unless one is cached */
+	fo = calloc(1, sizeof(*fo)); /* cookie len 0: ask for one unless one is cached */
+	if (!fo)
+		return -ENOBUFS;
+	sk->fastopen_req = fo;
 	fo->iov = iov;
 	fo->iovcnt = iovcnt;
 	fo->size = size;
@@ -490,8 +518,10 @@ int tcp_sendmsg_fastopen(struct sock *sk, const struct iovec *iov, int iovcnt, s
 		}
 	}
 	err = inet_stream_connect(sk, addr, true);
-	*copied = fo->copied;
-	memset(fo, 0, sizeof(*fo));
+	fo = sk->fastopen_req; /* still ours unless the connect was torn down */
+	*copied = fo ? fo->copied : 0;
+	free(fo);
+	sk->fastopen_req = NULL;
 	sk->defer_connect = false;
 	return err;
 }
@@ -499,6 +529,7 @@ int tcp_sendmsg_fastopen(struct sock *sk, const struct iovec *iov, int iovcnt, s
 int synack_close(struct stack *st, int fd)
 {
 	struct sock *sk = sockfd_lookup(st, fd);
+	bool held;
 
 	if (!sk)
 		return -EBADF;
@@ -507,7 +538,9 @@ int synack_close(struct stack *st, int fd)
 	sk->orphan = true;
 	ep_forget_sock(sk);
 	/* tcp_close frees sk or keeps it for the protocol: hands off now. */
+	held = stack_time_hold(st);
 	tcp_close(sk);
+	stack_time_release(st, held);
 	return 0;
 }
 
@@ -576,8 +609,13 @@ static long sock_iov_call(struct sock *sk, const struct iovec *iov, int iovcnt, 
 
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len < SOCK_MAX_RW ? iov[i].iov_len : SOCK_MAX_RW;
-	if (total <= SOCK_MAX_RW)
-		return fn(sk, iov, iovcnt, flags);
+	if (total <= SOCK_MAX_RW) {
+		bool held = stack_time_hold(sk->st);
+
+		ret = fn(sk, iov, iovcnt, flags);
+		stack_time_release(sk->st, held);
+		return ret;
+	}
 	short_iov = malloc((size_t)iovcnt * sizeof(*short_iov));
 	if (!short_iov)
 		return -ENOMEM;
@@ -602,6 +640,7 @@ static long sock_sendmsg(struct sock *sk, const struct iovec *iov, int iovcnt, s
 			 const struct sockaddr_in *addr)
 {
 	int state, err;
+	long ret;
 
 	/* Urgent data is not supported (Linux would send it). */
 	if (flags & MSG_OOB)
@@ -630,7 +669,11 @@ static long sock_sendmsg(struct sock *sk, const struct iovec *iov, int iovcnt, s
 	/* Nothing to queue: a connected socket accepts zero bytes. */
 	if (!total)
 		return 0;
-	return sock_iov_call(sk, iov, iovcnt, flags, tcp_sendmsg);
+	/* The segments of one send may leave as one TSO frame (dev_xmit_batch_begin). */
+	dev_xmit_batch_begin(sk->st);
+	ret = sock_iov_call(sk, iov, iovcnt, flags, tcp_sendmsg);
+	dev_xmit_batch_end(sk->st);
+	return ret;
 }
 
 /* inet_recvmsg -> tcp_recvmsg: the error queue is always empty, a listener
@@ -917,8 +960,10 @@ static void sock_set_rcvlowat(struct sock *sk, int val)
 /* SOL_SOCKET (Linux: sk_setsockopt). Every option reads an int first;
  * SO_LINGER then needs the whole struct linger. */
 /* SO_RCVTIMEO / SO_SNDTIMEO for the blocking calls (blocking.c): a struct
- * timeval; zero waits forever (Linux: sock_set_timeout). */
-static int sock_set_timeout(struct timeval *to, const void *optval, unsigned int optlen)
+ * timeval kept in ms, rounded up as Linux rounds to jiffies at HZ 1000
+ * (Linux: sock_set_timeout). Zero waits forever; so does a time too long
+ * for the 32-bit field, as one past MAX_SCHEDULE_TIMEOUT does in Linux. */
+static int sock_set_timeout(uint32_t *to_ms, const void *optval, unsigned int optlen)
 {
 	struct timeval tv;
 
@@ -927,11 +972,22 @@ static int sock_set_timeout(struct timeval *to, const void *optval, unsigned int
 	memcpy(&tv, optval, sizeof(tv));
 	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
 		return -EDOM;
-	/* A negative time is Linux's "do not wait": one microsecond here. */
 	if (tv.tv_sec < 0)
-		tv = (struct timeval){ 0, 1 };
-	*to = tv;
+		*to_ms = SOCK_TIMEO_NOWAIT;
+	else if (tv.tv_sec >= (long)(SOCK_TIMEO_NOWAIT / 1000 - 1))
+		*to_ms = 0;
+	else
+		*to_ms = (uint32_t)tv.tv_sec * 1000 + (uint32_t)(tv.tv_usec + 999) / 1000;
 	return 0;
+}
+
+/* Back to a timeval as Linux's sock_get_timeout gives it: "forever" and
+ * "do not wait" both read as zero. */
+static struct timeval sock_get_timeout(uint32_t ms)
+{
+	if (ms == SOCK_TIMEO_NOWAIT)
+		ms = 0;
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (long)(ms % 1000) * 1000 };
 }
 
 static int sock_setsockopt(struct sock *sk, int name, int val, const void *optval, unsigned int optlen)
@@ -971,9 +1027,9 @@ static int sock_setsockopt(struct sock *sk, int name, int val, const void *optva
 		sock_set_rcvlowat(sk, val);
 		return 0;
 	case SO_RCVTIMEO:
-		return sock_set_timeout(&sk->rcvtimeo, optval, optlen);
+		return sock_set_timeout(&sk->rcvtimeo_ms, optval, optlen);
 	case SO_SNDTIMEO:
-		return sock_set_timeout(&sk->sndtimeo, optval, optlen);
+		return sock_set_timeout(&sk->sndtimeo_ms, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1014,7 +1070,7 @@ static int tcp_sock_set_keepidle(struct sock *sk, int val)
 {
 	if (val < 1 || val > MAX_TCP_KEEPIDLE)
 		return -EINVAL;
-	sk->keepalive_time_s = (uint32_t)val;
+	sk->keepalive_time_s = (uint16_t)val;
 	if (sk->keepalive && sk->c.state != TCP_CLOSE && sk->c.state != TCP_LISTEN)
 		keepalive_timer_arm(sk);
 	return 0;
@@ -1045,7 +1101,7 @@ static int tcp_setsockopt(struct sock *sk, int name, int val)
 	case TCP_KEEPINTVL:
 		if (val < 1 || val > MAX_TCP_KEEPINTVL)
 			return -EINVAL;
-		sk->keepalive_intvl_s = (uint32_t)val;
+		sk->keepalive_intvl_s = (uint16_t)val;
 		return 0;
 	case TCP_KEEPCNT:
 		if (val < 1 || val > MAX_TCP_KEEPCNT)
@@ -1058,7 +1114,7 @@ static int tcp_setsockopt(struct sock *sk, int name, int val)
 		else if (val > TCP_FIN_TIMEOUT_MAX_S)
 			sk->linger2 = TCP_FIN_TIMEOUT_MAX_S;
 		else
-			sk->linger2 = val;
+			sk->linger2 = (int16_t)val;
 		return 0;
 	case TCP_SYNCNT:
 		if (val < 1 || val > MAX_TCP_SYNCNT)
@@ -1074,6 +1130,8 @@ static int tcp_setsockopt(struct sock *sk, int name, int val)
 	case TCP_FASTOPEN: /* fastopen: the listener's Fast Open queue length */
 		if (val < 0 || (sk->c.state != TCP_CLOSE && sk->c.state != TCP_LISTEN))
 			return -EINVAL;
+		if (!sock_rskq(sk))
+			return -ENOMEM;
 		fastopen_queue_tune(sk, val);
 		return 0;
 	case TCP_USER_TIMEOUT:
@@ -1110,6 +1168,8 @@ static int tcp_setsockopt_fastopen_key(struct sock *sk, const void *val, unsigne
 		return -EINVAL;
 	if (!val)
 		return -EFAULT;
+	if (!sock_rskq(sk))
+		return -ENOMEM;
 	tcp_fastopen_reset_cipher(sk->st, sk, key, len > TCP_FASTOPEN_KEY_LENGTH ? key + TCP_FASTOPEN_KEY_LENGTH : NULL);
 	return 0;
 }
@@ -1239,10 +1299,10 @@ static int sock_getsockopt(struct sock *sk, int name, union sockopt_val *v)
 		v->ling.l_linger = sk->linger_secs;
 		return sizeof(v->ling);
 	case SO_RCVTIMEO:
-		v->tv = sk->rcvtimeo;
+		v->tv = sock_get_timeout(sk->rcvtimeo_ms);
 		return sizeof(v->tv);
 	case SO_SNDTIMEO:
-		v->tv = sk->sndtimeo;
+		v->tv = sock_get_timeout(sk->sndtimeo_ms);
 		return sizeof(v->tv);
 	default:
 		return -ENOPROTOOPT;
@@ -1287,7 +1347,7 @@ static int tcp_getsockopt(struct sock *sk, int name, union sockopt_val *v)
 		v->i = retrans_to_secs(sk->rskq_defer_accept, TCP_TIMEOUT_INIT_MS / 1000, TCP_RTO_MAX_MS / 1000);
 		break;
 	case TCP_FASTOPEN: /* fastopen: */
-		v->i = (int)sk->fastopenq.max_qlen;
+		v->i = sk->rskq ? (int)sk->rskq->fastopenq.max_qlen : 0;
 		break;
 	case TCP_FASTOPEN_CONNECT:
 		v->i = sk->fastopen_connect;
@@ -1391,7 +1451,7 @@ int synack_poll(struct stack *st, int fd)
 		return -EBADF;
 	state = sk->c.state;
 	if (state == TCP_LISTEN)
-		return list_empty(&sk->accept_queue) ? 0 : POLLIN | POLLRDNORM;
+		return list_empty(&sk->rskq->accept_queue) ? 0 : POLLIN | POLLRDNORM;
 	if (sk->sk_shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
 		mask |= POLLHUP;
 	if (sk->sk_shutdown & RCV_SHUTDOWN)

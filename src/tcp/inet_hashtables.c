@@ -22,7 +22,6 @@ void inet_unhash(struct sock *sk);
 int __inet_inherit_port(const struct sock *listener, struct sock *child);
 void inet_hashinfo_destroy(struct stack *st);
 
-#define EHASH_MASK ((1u << TCP_EHASH_BITS) - 1)
 #define LHASH_MASK ((1u << TCP_LHASH_BITS) - 1)
 #define BHASH_MASK ((1u << TCP_BHASH_BITS) - 1)
 #define PERTURB_MASK (sizeof(((struct tcp_hashinfo *)0)->table_perturb) / sizeof(uint32_t) - 1)
@@ -45,16 +44,57 @@ static uint32_t inet_ehashfn(const struct stack *st, uint32_t laddr, uint16_t lp
 
 static struct hlist_head *ehash_bucket(struct stack *st, const struct sock_common *c)
 {
-	return &st->tcp.hinfo.ehash[inet_ehashfn(st, c->laddr, c->lport, c->raddr, c->rport) & EHASH_MASK];
+	struct tcp_hashinfo *h = &st->tcp.hinfo;
+
+	return &h->ehash[inet_ehashfn(st, c->laddr, c->lport, c->raddr, c->rport) & h->ehash_mask];
+}
+
+/* ehash starts in its embedded buckets. */
+void inet_hashinfo_init(struct stack *st)
+{
+	st->tcp.hinfo.ehash = st->tcp.hinfo.ehash_small;
+	st->tcp.hinfo.ehash_mask = (1u << TCP_EHASH_MIN_BITS) - 1;
+}
+
+/* Move every entry into a table twice the size. Amortised O(1) per insert;
+ * when memory is short the old table simply stays (longer chains). */
+static void inet_ehash_grow(struct stack *st)
+{
+	struct tcp_hashinfo *h = &st->tcp.hinfo;
+	uint32_t old_n = h->ehash_mask + 1, new_mask = 2 * old_n - 1;
+	struct hlist_head *old = h->ehash, *table = calloc(2 * (size_t)old_n, sizeof(*table));
+
+	if (!table)
+		return;
+	h->ehash = table;
+	h->ehash_mask = new_mask;
+	for (uint32_t i = 0; i < old_n; i++) {
+		struct hlist_node *pos, *n;
+
+		hlist_for_each_safe(pos, n, &old[i]) {
+			struct sock_common *c = hlist_entry(pos, struct sock_common, node);
+
+			hlist_del_init(&c->node);
+			hlist_add_head(&c->node, ehash_bucket(st, c));
+		}
+	}
+	if (old != h->ehash_small)
+		free(old);
 }
 
 /* c must not be hashed yet; a hashed entry is left alone rather than linked twice. */
 void inet_ehash_insert(struct stack *st, struct sock_common *c)
 {
+	struct tcp_hashinfo *h = &st->tcp.hinfo;
+
 	if (!hlist_unhashed(&c->node))
 		return;
+	/* Two entries a bucket on average before it doubles: chains stay
+	 * short, and the table costs 4 to 8 bytes an entry. */
+	if (h->ehash_count >= 2 * (h->ehash_mask + 1) && h->ehash_mask < (1u << TCP_EHASH_MAX_BITS) - 1)
+		inet_ehash_grow(st);
 	hlist_add_head(&c->node, ehash_bucket(st, c));
-	st->tcp.hinfo.ehash_count++;
+	h->ehash_count++;
 }
 
 /* A listener's node is on lhash, never ehash: leave it to inet_listen_unhash. */
@@ -70,16 +110,36 @@ void inet_ehash_remove(struct stack *st, struct sock_common *c)
 struct sock_common *inet_lookup_established(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
 					    uint16_t dport)
 {
-	uint32_t h = inet_ehashfn(st, daddr, dport, saddr, sport) & EHASH_MASK;
+	struct tcp_hashinfo *hi = &st->tcp.hinfo;
 	struct hlist_node *pos, *n;
 
-	hlist_for_each_safe(pos, n, &st->tcp.hinfo.ehash[h]) {
+	hlist_for_each_safe(pos, n, &hi->ehash[inet_ehashfn(st, daddr, dport, saddr, sport) & hi->ehash_mask]) {
 		struct sock_common *c = hlist_entry(pos, struct sock_common, node);
 
 		if (c->raddr == saddr && c->rport == sport && c->laddr == daddr && c->lport == dport)
 			return c;
 	}
 	return NULL;
+}
+
+/* A closing listener's pending requests, found through ehash: a request
+ * carries no link to its listener's queue (Linux walks none either; its
+ * requests die as their timers see the listener gone). */
+void inet_ehash_drop_requests(struct sock *listener)
+{
+	struct stack *st = listener->st;
+
+	for (uint32_t i = 0; listener->rskq->qlen && i <= st->tcp.hinfo.ehash_mask; i++) {
+		struct hlist_node *pos, *n;
+
+		hlist_for_each_safe(pos, n, &st->tcp.hinfo.ehash[i]) {
+			struct sock_common *c = hlist_entry(pos, struct sock_common, node);
+			struct request_sock *req = container_of(c, struct request_sock, c);
+
+			if (c->state == TCP_NEW_SYN_RECV && req->listener == listener)
+				inet_csk_reqsk_queue_drop(req);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ lhash */
@@ -371,6 +431,9 @@ int __inet_inherit_port(const struct sock *listener, struct sock *child)
 /* Free the buckets left at stack teardown (their sockets are gone). */
 void inet_hashinfo_destroy(struct stack *st)
 {
+	if (st->tcp.hinfo.ehash != st->tcp.hinfo.ehash_small)
+		free(st->tcp.hinfo.ehash);
+	st->tcp.hinfo.ehash = NULL;
 	for (uint32_t i = 0; i <= BHASH_MASK; i++) {
 		struct hlist_node *pos, *n;
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 #include "core/list.h"
+#include "core/slab.h"
 #include "core/skb.h"
 #include "core/siphash.h"
 #include "core/timer.h"
@@ -85,19 +86,16 @@ static inline bool between(uint32_t seq, uint32_t lo, uint32_t hi) { return hi -
 /* What a segment's options said (Linux: tcp_options_received). */
 struct tcp_options_received {
 	uint32_t ts_recent;         /* the peer's TSval to echo */
-	uint64_t ts_recent_stamp;   /* ns: when ts_recent was taken */
+	uint32_t ts_recent_stamp;   /* s: when ts_recent was taken (Linux: u32 seconds too) */
 	uint32_t rcv_tsval, rcv_tsecr;
+	uint16_t user_mss;          /* TCP_MAXSEG */
+	uint16_t mss_clamp;         /* the peer's MSS (or 536) */
 	bool saw_tstamp;            /* this segment had TS */
 	bool tstamp_ok, wscale_ok, sack_ok; /* negotiated (or: offered, in a SYN) */
 	uint8_t snd_wscale;         /* the peer's shift */
 	uint8_t rcv_wscale;         /* ours */
-	uint16_t user_mss;          /* TCP_MAXSEG */
-	uint16_t mss_clamp;         /* the peer's MSS (or 536) */
-	/* Fast Open (issue 5 fills this in): cookie option seen, its bytes. */
-	bool saw_fastopen;
-	uint8_t fastopen_len;
-	uint8_t fastopen_cookie[16];
-	bool fastopen_exp;          /* fastopen: the cookie came in the experimental (254) option */
+	/* A Fast Open cookie is parsed into a struct tcp_fastopen_cookie of
+	 * the caller's (as Linux's foc), not kept in every socket. */
 };
 
 /* fastopen: a Fast Open cookie (Linux: struct tcp_fastopen_cookie); len -1: none. */
@@ -117,9 +115,9 @@ struct tcp_fastopen_context {
 };
 
 /* fastopen: a client's Fast Open in progress (Linux: struct
- * tcp_fastopen_request); the data is only borrowed during one send call. */
+ * tcp_fastopen_request), allocated while one is under way (sk->fastopen_req
+ * non-NULL); the data is only borrowed during one send call. */
 struct tcp_fastopen_request {
-	bool active;
 	struct tcp_fastopen_cookie cookie;
 	const struct iovec *iov;
 	int iovcnt;
@@ -143,191 +141,256 @@ struct sock_common {
 	uint8_t state;              /* enum tcp_state */
 };
 
+/* sock_common is 29 bytes padded to 32: request socks and minisocks keep
+ * three small fields of their own in that tail (SKC_TAIL), as Linux packs
+ * its minisocks' flags next to skc_state. */
+#define SKC_TAIL 29
+_Static_assert(__builtin_offsetof(struct sock_common, state) == SKC_TAIL - 1 && sizeof(struct sock_common) == 32,
+	       "the objects' tail fields overlay sock_common's padding");
+
 struct sock;
 struct tcp_congestion_ops;
 
-/* A pending passive open (Linux: tcp_request_sock), in ehash as NEW_SYN_RECV. */
+/* A pending passive open (Linux: tcp_request_sock), in ehash as NEW_SYN_RECV.
+ * 120 bytes, one 128-byte heap block: a SYN flood's cost. Its stack is its
+ * listener's (req_st). Requests are found through ehash, not a list on the
+ * listener (as Linux); a Fast Open request is never hashed and has no timer
+ * (its child's retransmit timer resends the SYN-ACK), so it keeps its list
+ * link and its child where a hashed request keeps its timer. */
 struct request_sock {
-	struct sock_common c;
-	struct stack *st;
-	struct sock *listener;
-	struct list_head listener_node; /* on listener->syn_queue */
-	struct timer rsk_timer;
+	union {
+		struct sock_common c;
+		struct {
+			uint8_t skc_[SKC_TAIL];
+			uint8_t num_retrans, num_timeout;
+			uint8_t tos;
+		};
+	};
+	struct sock *listener;      /* NULL only for a Fast Open request whose listener closed first */
+	union {
+		struct timer rsk_timer; /* hashed: the SYN-ACK timer */
+		struct {                /* fastopen (req->tfo): Linux's tfo_listener, req->sk, dl_next */
+			struct list_head tfo_node;  /* on the listener's fastopenq.active or .rst */
+			struct sock *tfo_child;     /* the child until its handshake ends */
+			uint64_t tfo_rst_expires;   /* ns: end of the 60 s hold on the RST list */
+		};
+	};
 	uint32_t rcv_isn, snt_isn;
 	uint32_t rcv_nxt;
 	uint32_t ts_recent, ts_off;
 	uint32_t snt_tsval_first, snt_tsval_last;
 	uint32_t rsk_rcv_wnd, rsk_window_clamp;
+	uint32_t last_oow_ack_time; /* jiffies (Linux: u32 jiffies) */
 	uint16_t mss;               /* the peer's MSS (mss_clamp of the SYN) */
 	uint16_t mss_adv;           /* the MSS our SYN-ACK advertises */
 	uint8_t snd_wscale, rcv_wscale;
-	bool tstamp_ok, sack_ok, wscale_ok, ecn_ok;
-	bool acked;                 /* TCP_DEFER_ACCEPT / overflow: the ACK came */
-	bool syncookie;
-	uint8_t num_retrans, num_timeout;
-	uint64_t timeout_ms;        /* base SYN-ACK timeout (1 s) */
-	uint64_t last_oow_ack_time; /* ns */
-	uint8_t tos;
-	/* fastopen: the request of a Fast Open child (Linux: tfo_listener, req->sk). */
-	bool tfo_listener;
-	struct sock *tfo_child;     /* the child until its handshake ends */
-	uint64_t tfo_rst_expires;   /* ns: end of the 60 s hold on the RST list */
+	bool tstamp_ok : 1, sack_ok : 1, wscale_ok : 1, ecn_ok : 1;
+	bool acked : 1;             /* TCP_DEFER_ACCEPT / overflow: the ACK came */
+	bool syncookie : 1;
+	bool tfo : 1;               /* fastopen: the request of a Fast Open child (the union holds tfo_*) */
+	bool tfo_listener : 1;      /* ...still counted in its listener's fastopenq */
 };
 
-/* A full TCP socket. */
-struct sock {
-	struct sock_common c;
-	struct stack *st;
-	uint8_t sock_state;         /* SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED (Linux: socket->state) */
-	int fd;                     /* index in the stack's descriptor table, -1 if none (unaccepted child) */
-	int sk_err;                 /* reported once by connect/SO_ERROR */
-	int sk_err_soft;
-	bool reuseaddr;
-	bool bound;                 /* explicit bind() (Linux: SOCK_BINDPORT_LOCK) */
-	bool addr_bound;            /* bind() to a specific address */
-	bool in_bhash;
-	bool orphan;                /* closed by the user; no descriptor */
-	struct hlist_node bind_node; /* in the bind hash by lport */
-	uint32_t sk_rcvbuf, sk_sndbuf;
-	bool rcvbuf_locked;         /* SO_RCVBUF set */
-	bool sndbuf_locked;         /* SO_SNDBUF set: no automatic growth */
+/* The base SYN-ACK timeout (Linux: tcp_timeout_init without BPF). */
+#define REQSK_TIMEOUT_INIT_MS ((uint64_t)TCP_TIMEOUT_INIT_MS)
 
-	/* Listener (Linux: request_sock_queue). */
-	int max_ack_backlog, ack_backlog;
-	uint32_t qlen, young;       /* SYN queue */
-	struct list_head syn_queue;     /* request socks */
+static inline struct stack *req_st(const struct request_sock *req);
+
+/* A listener's state (Linux: inet_connection_sock's icsk_accept_queue),
+ * allocated by listen(), TCP_FASTOPEN or TCP_FASTOPEN_KEY: a connected
+ * socket carries only the pointer. */
+struct request_sock_queue {
+	uint32_t qlen, young;       /* SYN queue: requests in ehash, those not yet timed out */
+	int max_ack_backlog, ack_backlog; /* Linux: sk_max_ack_backlog, sk_ack_backlog */
 	struct list_head accept_queue;  /* children ready for accept */
-	struct list_head accept_node;   /* child: on the listener's accept_queue */
-	struct sock *parent;            /* child: its listener, until accepted */
-	uint8_t rskq_defer_accept;      /* in SYN-ACK retransmissions */
 	uint64_t synq_overflow_ms;      /* last SYN queue overflow (cookies) */
-	/* fastopen: the listener's Fast Open queue (Linux: fastopen_queue) and
-	 * a child's pending request (Linux: tcp_sock.fastopen_rsk). */
+	/* fastopen: the listener's Fast Open queue (Linux: fastopen_queue). */
 	struct {
 		uint32_t max_qlen, qlen;
 		struct list_head active;    /* requests of children still in the handshake */
 		struct list_head rst;       /* reset requests held 60 s (rskq_rst_head) */
 	} fastopenq;
-	struct request_sock *fastopen_rsk;
 	struct tcp_fastopen_context fastopen_ctx; /* TCP_FASTOPEN_KEY on this socket */
-	/* fastopen: the client side (Linux: tcp_sock's fastopen_* and syn_* bits). */
-	struct tcp_fastopen_request fastopen_req;
-	bool fastopen_connect;      /* TCP_FASTOPEN_CONNECT */
-	bool fastopen_no_cookie;    /* TCP_FASTOPEN_NO_COOKIE */
-	bool defer_connect;         /* connect() returned; the SYN waits for data */
-	bool syn_fastopen;          /* our SYN carried the Fast Open option */
-	bool syn_fastopen_exp;      /* ...in the experimental (254) form */
-	bool syn_fastopen_ch;       /* the blackhole pause was checked and over */
-	bool syn_data;              /* our SYN carried data */
-	bool syn_data_acked;        /* ...and the SYN-ACK acknowledged it */
-	uint8_t fastopen_client_fail; /* TFO_* reason (tcpi_fastopen_client_fail) */
+};
 
-	/* Connection socket (Linux: inet_connection_sock). */
+/* Receive-side state that only out-of-order or duplicate data needs (Linux
+ * keeps it in tcp_sock). It is allocated when such a segment first arrives
+ * and freed once the queue is empty and nothing is left to SACK, so an idle
+ * socket does not carry it (tcp_ooo_get, tcp_ooo_put). */
+struct tcp_ooo {
+	struct sk_buff_head queue;      /* by seq (Linux: out_of_order_queue, an rbtree) */
+	uint32_t selective_acks[4][2];  /* SACK blocks we send, most recent first */
+	uint32_t dsack_start, dsack_end;
+	uint8_t num_sacks;
+	bool dsack;                     /* a D-SACK block is owed (RFC 2883) */
+};
+
+/* A full TCP socket. Laid out by size (pointers and lists, then 64-, 32-,
+ * 16- and 8-bit fields) so that it has almost no padding; the comments name
+ * the Linux structure each field belongs to. Listener state is apart
+ * (rskq), as is a client's Fast Open request (fastopen_req), and so is
+ * out-of-order state (ooo). */
+struct sock {
+	struct sock_common c;
+	struct stack *st;
+	struct hlist_node bind_node;    /* in the bind hash by lport */
+	struct request_sock_queue *rskq; /* listener (sock_rskq): NULL until listen() or a Fast Open option */
+	struct list_head accept_node;   /* child: on the listener's accept_queue */
+	struct sock *parent;            /* child: its listener, until accepted */
+	struct request_sock *fastopen_rsk; /* fastopen: a child's pending request (Linux: tcp_sock.fastopen_rsk) */
+	struct tcp_fastopen_request *fastopen_req; /* fastopen: the client's, while under way */
+	const struct tcp_congestion_ops *ca_ops;
+	struct list_head orphan_node;   /* on st->tcp.orphans while orphaned and alive */
+	struct list_head epoll_items;   /* epoll registrations (epoll.c); lazily set up */
+	struct tcp_ooo *ooo;            /* NULL while all data arrived in order */
+
+	/* Timers (Linux: inet_connection_sock, and sk_timer for keepalive). */
 	struct timer retransmit_timer;
 	struct timer delack_timer;
-	uint8_t icsk_pending;           /* ICSK_TIME_* */
+	struct timer keepalive_timer;       /* keepalive, and FIN-WAIT-2 (as Linux) */
+
+	/* Queues (Linux: sk_write_queue, tcp_rtx_queue, sk_receive_queue; out_of_order_queue is in ooo). */
+	struct sk_buff_head rtx_queue;      /* sent, unacknowledged */
+	struct sk_buff_head receive_queue;  /* in-order data for the user */
+	struct sk_buff_head write_queue;    /* accepted from the user, not yet sent */
+
+
+	/* 64-bit (tcp_sock). */
+	uint64_t retrans_stamp;         /* ms (stack_jiffies) of the first (re)transmission, 0 if none */
+	uint64_t bytes_acked;
+	uint64_t bytes_received;
+	uint64_t tcp_mstamp;                /* us: time of the segment being processed */
+	uint64_t ca_priv[8] __attribute__((aligned(8))); /* the CA module's state (Linux: icsk_ca_priv; CUBIC needs 60) */
+	struct {                            /* RACK (RFC 8985; Linux: tcp_recovery.c) */
+		uint64_t mstamp;            /* send time (us) of the most recently delivered segment */
+		uint32_t rtt_us;            /* its RTT */
+		uint32_t end_seq;
+	} rack;                             /* (its steps and flag are with the 8-bit fields) */
+
+	/* User and socket state (Linux: sock, socket). */
+	int fd;                     /* index in the stack's descriptor table, -1 if none (unaccepted child) */
+	int sk_err;                 /* reported once by connect/SO_ERROR */
+	int sk_err_soft;
+	uint32_t sk_rcvbuf, sk_sndbuf;
+	int rcvlowat;                       /* SO_RCVLOWAT */
+	int linger_secs;                    /* SO_LINGER */
+	/* SO_RCVTIMEO / SO_SNDTIMEO (blocking.c) in ms, Linux's jiffies at HZ
+	 * 1000, so get/setsockopt round as Linux does; 0: forever, as
+	 * MAX_SCHEDULE_TIMEOUT; SOCK_TIMEO_NOWAIT: a negative time, Linux's 0. */
+	uint32_t rcvtimeo_ms, sndtimeo_ms;
+
+	/* Connection socket (Linux: inet_connection_sock). */
 	uint32_t icsk_rto;              /* ms */
-	uint8_t icsk_retransmits;
-	uint8_t icsk_backoff;
-	uint8_t icsk_syn_retries;       /* TCP_SYNCNT; 0 = the sysctl */
 	uint32_t icsk_user_timeout;     /* ms */
 	struct {
-		bool pending;           /* an ACK is owed */
-		bool scheduled;         /* the delayed-ACK timer runs */
-		uint8_t quick;          /* quick ACKs left */
-		bool pingpong;
 		uint32_t ato;           /* ms */
 		uint32_t lrcvtime;      /* jiffies: last data received */
-		bool now;               /* one immediate ACK is due (Linux: ICSK_ACK_NOW) */
+		bool pending : 1;       /* an ACK is owed */
+		bool scheduled : 1;     /* the delayed-ACK timer runs */
+		uint8_t quick;          /* quick ACKs left */
+		bool pingpong : 1;
+		bool now : 1;           /* one immediate ACK is due (Linux: ICSK_ACK_NOW) */
 	} icsk_ack;
 
 	/* TCP (Linux: tcp_sock). */
 	uint32_t rcv_nxt, rcv_wup, copied_seq;
 	uint32_t snd_una, snd_nxt, write_seq, snd_wl1;
 	uint32_t snd_wnd, rcv_wnd, window_clamp, rcv_ssthresh, max_window;
-	uint16_t advmss, mss_cache, tcp_header_len;
 	uint32_t tsoffset;
 	struct tcp_options_received rx_opt;
-	uint64_t retrans_stamp;         /* ms (stack_jiffies) of the first (re)transmission, 0 if none */
 	uint32_t total_retrans, total_rto;
-	uint64_t bytes_acked;
-	bool dsack;                     /* a D-SACK block is owed (RFC 2883) */
-	uint32_t dsack_start, dsack_end;
 	uint32_t snd_cwnd;
-	uint32_t inet_id;
-	bool nodelay, quickack_off;     /* TCP_QUICKACK=0 sets pingpong */
-	uint64_t last_oow_ack_time;     /* ns */
-	uint8_t tos;
-	struct sk_buff_head rtx_queue;      /* sent, unacknowledged */
-	struct sk_buff_head receive_queue;  /* in-order data for the user */
+	uint32_t last_oow_ack_time;     /* jiffies (Linux: u32 jiffies) */
 
-	/* Sending (Linux: sk_write_queue, tcp_sock send fields). */
-	struct sk_buff_head write_queue;    /* accepted from the user, not yet sent */
+	/* Sending. */
 	uint32_t pushed_seq;
 	uint32_t snd_sml;                   /* end of the last small segment sent (Nagle) */
 	uint32_t snd_up;
 	uint32_t lsndtime;                  /* jiffies: last data sent */
 	uint32_t packets_out, sacked_out, lost_out, retrans_out;
 	uint32_t high_seq;                  /* snd_nxt when recovery began */
-	uint8_t ca_state;                   /* TCP_CA_* */
 	uint32_t snd_ssthresh, snd_cwnd_cnt, snd_cwnd_clamp, prior_cwnd, prior_ssthresh;
 	uint32_t snd_cwnd_stamp;            /* jiffies */
-	bool is_cwnd_limited;
 	uint32_t delivered;                 /* segments delivered (acked or sacked) */
 	uint32_t bytes_sent, bytes_retrans;
-	uint64_t bytes_received;
 	uint32_t segs_in, segs_out, data_segs_in, data_segs_out;
-	const struct tcp_congestion_ops *ca_ops;
-	uint64_t ca_priv[13] __attribute__((aligned(8))); /* the CA module's state (Linux: icsk_ca_priv) */
-	uint8_t ca_dupacks;                 /* duplicate ACKs without SACK (NewReno) */
 	uint32_t highest_sack;              /* end of the highest SACKed segment */
 	uint32_t sack_ack_seq;              /* the ACK the SACK blocks being read came with */
 	uint32_t prr_delivered, prr_out;    /* PRR (RFC 6937) */
-	struct {                            /* RACK (RFC 8985; Linux: tcp_recovery.c) */
-		uint64_t mstamp;            /* send time (us) of the most recently delivered segment */
-		uint32_t rtt_us;            /* its RTT */
-		uint32_t end_seq;
-		uint8_t reo_wnd_steps;
-		bool advanced;
-	} rack;
-	bool reord_seen;                    /* reordering was observed */
-	bool reord_this_ack;                /* ...by the ACK being processed */
 	uint32_t undo_marker;               /* snd_una when recovery began (0: nothing to undo) */
 	int32_t undo_retrans;               /* retransmissions not yet shown spurious by D-SACK */
 	uint32_t tlp_high_seq;              /* snd_nxt when a loss probe went out, 0 if none */
-	bool tlp_retrans;                   /* the probe was a retransmission */
 
 	/* RTT (Linux: tcp_rtt_estimator; all in microseconds, srtt << 3). */
 	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;
 	uint32_t min_rtt_us;
-	uint64_t tcp_mstamp;                /* us: time of the segment being processed */
 
 	/* Receiving. */
-	struct sk_buff_head out_of_order_queue; /* by seq (Linux: an rbtree) */
-	uint8_t num_sacks;
-	uint32_t selective_acks[4][2];      /* SACK blocks we send, most recent first */
-	uint16_t rcv_mss;                   /* icsk_ack.rcv_mss: the peer's segment size estimate */
 	uint32_t rcvq_space;
-	int rcvlowat;                       /* SO_RCVLOWAT */
-
-	/* User-side state. */
-	uint8_t sk_shutdown;                /* RCV_SHUTDOWN | SEND_SHUTDOWN */
-	bool transparent;                   /* IP_TRANSPARENT (a listener catching every destination) */
-	bool linger_on;
-	int linger_secs;                    /* SO_LINGER */
-	struct timeval rcvtimeo, sndtimeo;  /* SO_RCVTIMEO / SO_SNDTIMEO (blocking.c); 0: forever */
-	int linger2;                        /* TCP_LINGER2 (s; -1: RST), 0 = tcp_fin_timeout */
-	bool cork;                          /* TCP_CORK */
-	bool keepalive;                     /* SO_KEEPALIVE */
-	uint32_t keepalive_time_s, keepalive_intvl_s;
-	uint8_t keepalive_probes;
 	uint32_t rcv_tstamp;                /* jiffies: last ACK processed (tcp_ack sets it; keepalive idle time) */
+
+	/* 16-bit. */
+	uint16_t advmss, mss_cache, tcp_header_len;
+	uint16_t rcv_mss;                   /* icsk_ack.rcv_mss: the peer's segment size estimate */
+	/* Options narrowed to what Linux accepts: MAX_TCP_KEEPIDLE and
+	 * MAX_TCP_KEEPINTVL are 32767 s, TCP_LINGER2 at most 120 s. */
+	uint16_t keepalive_time_s, keepalive_intvl_s;
+	int16_t linger2;                    /* TCP_LINGER2 (s; -1: RST), 0 = tcp_fin_timeout */
+	uint16_t inet_id;                   /* IP ID of the next segment (Linux: u16 too) */
+
+	/* 8-bit: states, counters and flags. */
+	uint8_t sock_state;         /* SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED (Linux: socket->state) */
+	uint8_t sk_shutdown;                /* RCV_SHUTDOWN | SEND_SHUTDOWN */
+	uint8_t tos;
+	uint8_t icsk_pending;           /* ICSK_TIME_* */
+	uint8_t icsk_retransmits;
+	uint8_t icsk_backoff;
+	uint8_t icsk_syn_retries;       /* TCP_SYNCNT; 0 = the sysctl */
+	uint8_t rskq_defer_accept;      /* TCP_DEFER_ACCEPT, in SYN-ACK retransmissions */
+	uint8_t ca_state;                   /* TCP_CA_* */
+	uint8_t ca_dupacks;                 /* duplicate ACKs without SACK (NewReno) */
+	uint8_t keepalive_probes;
 	uint8_t probes_out;                 /* keepalive / zero-window probes sent */
-	struct timer keepalive_timer;       /* keepalive, and FIN-WAIT-2 (as Linux) */
-	struct list_head orphan_node;       /* on st->tcp.orphans while orphaned and alive */
-	struct list_head epoll_items;       /* epoll registrations (epoll.c); lazily set up */
+	uint8_t fastopen_client_fail; /* TFO_* reason (tcpi_fastopen_client_fail) */
+	uint8_t rack_reo_wnd_steps;         /* RACK: reordering window, in min_rtt/4 steps */
+	/* Flags as one-bit fields: a million idle sockets pay for every byte. */
+	bool reuseaddr : 1;
+	bool bound : 1;                 /* explicit bind() (Linux: SOCK_BINDPORT_LOCK) */
+	bool addr_bound : 1;            /* bind() to a specific address */
+	bool in_bhash : 1;
+	bool orphan : 1;                /* closed by the user; no descriptor */
+	bool rcvbuf_locked : 1;         /* SO_RCVBUF set */
+	bool sndbuf_locked : 1;         /* SO_SNDBUF set: no automatic growth */
+	bool transparent : 1;                   /* IP_TRANSPARENT (a listener catching every destination) */
+	bool linger_on : 1;
+	bool cork : 1;                          /* TCP_CORK */
+	bool keepalive : 1;                     /* SO_KEEPALIVE */
+	bool nodelay : 1, quickack_off : 1;     /* TCP_QUICKACK=0 sets pingpong */
+	bool is_cwnd_limited : 1;
+	bool reord_seen : 1;                    /* reordering was observed */
+	bool reord_this_ack : 1;                /* ...by the ACK being processed */
+	bool tlp_retrans : 1;                   /* the probe was a retransmission */
+	bool rack_advanced : 1;                 /* RACK: rack.mstamp moved on this ACK */
+	/* fastopen: the client side (Linux: tcp_sock's fastopen_* and syn_* bits). */
+	bool fastopen_connect : 1;      /* TCP_FASTOPEN_CONNECT */
+	bool fastopen_no_cookie : 1;    /* TCP_FASTOPEN_NO_COOKIE */
+	bool defer_connect : 1;         /* connect() returned; the SYN waits for data */
+	bool syn_fastopen : 1;          /* our SYN carried the Fast Open option */
+	bool syn_fastopen_exp : 1;      /* ...in the experimental (254) form */
+	bool syn_fastopen_ch : 1;       /* the blackhole pause was checked and over */
+	bool syn_data : 1;              /* our SYN carried data */
+	bool syn_data_acked : 1;        /* ...and the SYN-ACK acknowledged it */
 };
 
+/* The listener state, made on first use; NULL when out of memory. */
+struct request_sock_queue *sock_rskq(struct sock *sk);
+
+static inline struct stack *req_st(const struct request_sock *req)
+{
+	return req->listener ? req->listener->st : req->tfo_child->st;
+}
+
+#define SOCK_TIMEO_NOWAIT UINT32_MAX
 #define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
 #define SHUTDOWN_MASK 3
@@ -385,20 +448,25 @@ static inline bool tcp_in_slow_start(const struct sock *sk) { return sk->snd_cwn
 extern const struct tcp_congestion_ops tcp_reno_ops;
 extern const struct tcp_congestion_ops tcp_cubic_ops;
 
-/* The TIME-WAIT minisock (Linux: tcp_timewait_sock), in ehash as TCP_TIME_WAIT. */
+/* The TIME-WAIT minisock (Linux: tcp_timewait_sock), in ehash as
+ * TCP_TIME_WAIT: only what answering the old connection's segments needs.
+ * Its stack is passed in; it is found through ehash (teardown walks it). */
 struct tcp_timewait_sock {
-	struct sock_common c;       /* state TCP_TIME_WAIT; tw_substate below */
-	struct stack *st;
-	uint8_t tw_substate;        /* TCP_FIN_WAIT2 or TCP_TIME_WAIT */
+	union {
+		struct sock_common c;   /* state TCP_TIME_WAIT; tw_substate below */
+		struct {
+			uint8_t skc_[SKC_TAIL];
+			uint8_t tw_substate;    /* TCP_FIN_WAIT2 or TCP_TIME_WAIT */
+			uint8_t tw_rcv_wscale;
+			bool tw_tstamp_ok;
+		};
+	};
 	uint32_t tw_rcv_nxt, tw_snd_nxt, tw_rcv_wnd;
 	uint32_t tw_ts_recent, tw_ts_offset;
-	uint64_t tw_ts_recent_stamp;    /* s */
-	uint8_t tw_rcv_wscale;
-	bool tw_tstamp_ok;
+	uint32_t tw_ts_recent_stamp;    /* s */
 	uint32_t tw_entry_stamp;        /* jiffies */
-	uint64_t tw_last_oow_ack_time;
+	uint32_t tw_last_oow_ack_time;  /* jiffies */
 	struct timer tw_timer;
-	struct list_head tw_node;       /* on st->tcp.timewait */
 };
 
 #define ICSK_TIME_RETRANS 1
@@ -425,11 +493,18 @@ struct tcp_skb_cb {
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
 
 /* The lookup tables (Linux: inet_hashinfo), per stack. */
-#define TCP_EHASH_BITS 14
+#define TCP_EHASH_MIN_BITS 12     /* the embedded table ehash starts in */
+#define TCP_EHASH_MAX_BITS 24     /* growth stops here: 16M buckets */
 #define TCP_LHASH_BITS 8
 #define TCP_BHASH_BITS 12
 struct tcp_hashinfo {
-	struct hlist_head ehash[1u << TCP_EHASH_BITS];  /* established, request socks */
+	/* established and request socks; ehash doubles (leaving ehash_small)
+	 * whenever it holds twice as many entries as buckets, so chains stay short
+	 * at a million connections. Linux sizes its table once, at boot, from
+	 * the memory size (thash_entries); a library cannot know its load. */
+	struct hlist_head *ehash;
+	uint32_t ehash_mask;
+	struct hlist_head ehash_small[1u << TCP_EHASH_MIN_BITS];
 	struct hlist_head lhash[1u << TCP_LHASH_BITS];  /* listeners by port */
 	struct hlist_head bhash[1u << TCP_BHASH_BITS];  /* bound sockets by port */
 	uint32_t ehash_count;
@@ -442,7 +517,6 @@ struct tcp_state_all {
 	struct sock **fds;
 	int nfds;                       /* capacity */
 	struct list_head orphans;       /* closed sockets still doing protocol work */
-	struct list_head timewait;      /* TIME-WAIT minisocks */
 	uint32_t tw_count;
 	uint64_t last_synack_rl;        /* ns, rate limiting of reqsk ACKs */
 	/* RFC 5961 7: the host-wide challenge-ACK budget of this second
@@ -459,6 +533,9 @@ struct tcp_state_all {
 	struct eventpoll **eps;             /* epoll instances by descriptor (epoll.c) */
 	int neps;
 	uint64_t wakeups;                   /* socket wakeups so far (blocking mode waits on it) */
+	struct kmem_cache sk_slab;          /* sockets (Linux: the tcp_prot slab) */
+	struct kmem_cache tw_slab;          /* TIME-WAIT minisocks (Linux: tw_sock_slab) */
+	struct kmem_cache req_slab;         /* request socks (Linux: the request_sock slab) */
 };
 
 /* ---- tcp_ipv4.c ---- */
@@ -475,6 +552,8 @@ void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct sk_buff *skb);
 /* Hash tables. */
 void inet_ehash_insert(struct stack *st, struct sock_common *c);
 void inet_ehash_remove(struct stack *st, struct sock_common *c);
+/* Drop every request of this listener (listener->rskq set). */
+void inet_ehash_drop_requests(struct sock *listener);
 struct sock_common *inet_lookup_established(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
 					    uint16_t dport);
 struct sock *inet_lookup_listener(struct stack *st, uint32_t daddr, uint16_t dport);
@@ -486,6 +565,7 @@ int inet_hash_connect(struct sock *sk);                 /* ephemeral port + ehas
 void inet_unhash(struct sock *sk);
 /* The child of a passive open shares its listener's port (bind bucket). */
 int __inet_inherit_port(const struct sock *listener, struct sock *child);
+void inet_hashinfo_init(struct stack *st);
 void inet_hashinfo_destroy(struct stack *st);
 
 /* ---- secure_seq.c ---- */
@@ -500,7 +580,8 @@ uint64_t secure_ipv4_port_ephemeral(struct stack *st, uint32_t saddr, uint32_t d
  * when syn && !estab; WS/SACK/TS only when the sysctl allows; in estab, TS
  * only when rx->tstamp_ok. Sets rx->saw_tstamp (cleared first). */
 void tcp_parse_options(const struct stack *st, const uint8_t *opt, int len, bool syn, bool estab,
-		       struct tcp_options_received *rx);
+		       struct tcp_options_received *rx, struct tcp_fastopen_cookie *foc);
+bool tcp_parse_aligned_timestamp(const uint8_t *opt, int len, struct tcp_options_received *rx);
 int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void tcp_conn_request(struct sock *listener, struct sk_buff *skb);
 void tcp_set_state(struct sock *sk, int state);
@@ -560,6 +641,15 @@ uint32_t tcp_select_window(struct sock *sk);
 /* The window tcp_select_window would offer now, without committing to it. */
 uint32_t tcp_select_window_peek(const struct sock *sk);
 uint64_t tcp_rmem_alloc(const struct sock *sk);
+/* The out-of-order state (struct tcp_ooo): NULL-safe readers; tcp_ooo_get
+ * allocates it (NULL when memory is short), tcp_ooo_put frees it if idle,
+ * tcp_ooo_free always (with its queue). */
+static inline bool tcp_ooo_empty(const struct sock *sk) { return !sk->ooo || !sk->ooo->queue.qlen; }
+static inline uint32_t tcp_ooo_bytes(const struct sock *sk) { return sk->ooo ? sk->ooo->queue.bytes : 0; }
+struct tcp_ooo *tcp_ooo_get(struct sock *sk);
+void tcp_ooo_put(struct sock *sk);
+void tcp_ooo_purge(struct sock *sk);
+void tcp_ooo_free(struct sock *sk);
 
 /* ---- ICMP errors (tcp_v4_err) ---- */
 void tcp_v4_err(struct stack *st, const uint8_t *quoted, size_t len, uint8_t type, uint8_t code, uint32_t info);

@@ -27,7 +27,7 @@
 #include "tcp/tcp.h"
 
 bool tcp_paws_reject(const struct tcp_options_received *rx, bool rst, uint64_t now_sec);
-bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint64_t *last);
+bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint32_t *last);
 
 #define TCP_FASTOPEN_RST_HOLD_NS (60ULL * NSEC_PER_SEC)
 
@@ -39,20 +39,12 @@ static uint32_t th_len(const struct sk_buff *skb) { return (uint32_t)(th_of(skb)
 
 /* ------------------------------------------------------------ the queue */
 
-static void fastopenq_init(struct sock *sk)
-{
-	if (!sk->fastopenq.active.next) {
-		INIT_LIST_HEAD(&sk->fastopenq.active);
-		INIT_LIST_HEAD(&sk->fastopenq.rst);
-	}
-}
-
+/* The caller made sk->rskq (sock_rskq). */
 void fastopen_queue_tune(struct sock *sk, int backlog)
 {
 	unsigned int somaxconn = (unsigned int)sk->st->sysctl.somaxconn;
 
-	fastopenq_init(sk);
-	sk->fastopenq.max_qlen = (unsigned int)backlog < somaxconn ? (unsigned int)backlog : somaxconn;
+	sk->rskq->fastopenq.max_qlen = (unsigned int)backlog < somaxconn ? (unsigned int)backlog : somaxconn;
 }
 
 /* Linux's inet_listen: TFO without the socket option (0x400 with 0x2). */
@@ -60,7 +52,7 @@ void tcp_fastopen_listen(struct sock *sk, int backlog)
 {
 	long tfo = sk->st->sysctl.tcp_fastopen;
 
-	if ((tfo & TFO_SERVER_WO_SOCKOPT1) && (tfo & TFO_SERVER_ENABLE) && !sk->fastopenq.max_qlen)
+	if ((tfo & TFO_SERVER_WO_SOCKOPT1) && (tfo & TFO_SERVER_ENABLE) && !sk->rskq->fastopenq.max_qlen)
 		fastopen_queue_tune(sk, backlog);
 }
 
@@ -68,20 +60,20 @@ void tcp_fastopen_listen(struct sock *sk, int backlog)
  * only the oldest RST-list entry whose hold has expired makes room. */
 static bool tcp_fastopen_queue_check(struct sock *sk)
 {
+	struct request_sock_queue *q = sk->rskq;
 	struct request_sock *req1;
 
-	if (sk->fastopenq.max_qlen == 0)
+	if (q->fastopenq.max_qlen == 0)
 		return false;
-	if (sk->fastopenq.qlen >= sk->fastopenq.max_qlen) {
-		req1 = list_empty(&sk->fastopenq.rst) ? NULL
-						      : list_first_entry(&sk->fastopenq.rst, struct request_sock,
-									 listener_node);
+	if (q->fastopenq.qlen >= q->fastopenq.max_qlen) {
+		req1 = list_empty(&q->fastopenq.rst) ? NULL
+						     : list_first_entry(&q->fastopenq.rst, struct request_sock, tfo_node);
 		if (!req1 || req1->tfo_rst_expires > stack_now(sk->st)) {
 			MIB_INC(sk->st, TcpExtTCPFastOpenListenOverflow);
 			return false;
 		}
-		list_del_init(&req1->listener_node);
-		sk->fastopenq.qlen--;
+		list_del_init(&req1->tfo_node);
+		q->fastopenq.qlen--;
 		reqsk_free(req1);
 	}
 	return true;
@@ -102,15 +94,15 @@ void reqsk_fastopen_remove(struct sock *sk, struct request_sock *req, bool reset
 		reqsk_free(req);
 		return;
 	}
-	list_del_init(&req->listener_node);
-	lsk->fastopenq.qlen--;
+	list_del_init(&req->tfo_node);
+	lsk->rskq->fastopenq.qlen--;
 	if (!accepted || !reset || lsk->c.state != TCP_LISTEN) {
 		reqsk_free(req);
 		return;
 	}
 	req->tfo_rst_expires = stack_now(sk->st) + TCP_FASTOPEN_RST_HOLD_NS;
-	list_add_tail(&req->listener_node, &lsk->fastopenq.rst);
-	lsk->fastopenq.qlen++;
+	list_add_tail(&req->tfo_node, &lsk->rskq->fastopenq.rst);
+	lsk->rskq->fastopenq.qlen++;
 }
 
 void tcp_fastopen_sk_free(struct sock *sk)
@@ -121,18 +113,18 @@ void tcp_fastopen_sk_free(struct sock *sk)
 
 	if (sk->fastopen_rsk)
 		reqsk_fastopen_remove(sk, sk->fastopen_rsk, false);
-	if (!sk->fastopenq.active.next)
+	if (!sk->rskq)
 		return;
 	/* A listener: children in their handshake keep their requests. */
-	list_for_each_entry_safe(req, n, &sk->fastopenq.active, listener_node) {
-		list_del_init(&req->listener_node);
+	list_for_each_entry_safe(req, n, &sk->rskq->fastopenq.active, tfo_node) {
+		list_del_init(&req->tfo_node);
 		req->listener = NULL;
 	}
-	list_for_each_entry_safe(req, n, &sk->fastopenq.rst, listener_node) {
-		list_del_init(&req->listener_node);
+	list_for_each_entry_safe(req, n, &sk->rskq->fastopenq.rst, tfo_node) {
+		list_del_init(&req->tfo_node);
 		reqsk_free(req);
 	}
-	sk->fastopenq.qlen = 0;
+	sk->rskq->fastopenq.qlen = 0;
 }
 
 /* ------------------------------------------------------------ cookies */
@@ -146,7 +138,7 @@ static siphash_key_t key_from_bytes(const uint8_t *b)
 
 void tcp_fastopen_reset_cipher(struct stack *st, struct sock *sk, const uint8_t *primary, const uint8_t *backup)
 {
-	struct tcp_fastopen_context *ctx = sk ? &sk->fastopen_ctx : &st->tcp.fastopen_ctx;
+	struct tcp_fastopen_context *ctx = sk ? &sk->rskq->fastopen_ctx : &st->tcp.fastopen_ctx; /* sock_rskq made it */
 
 	ctx->key[0] = key_from_bytes(primary);
 	ctx->num = 1;
@@ -158,13 +150,13 @@ void tcp_fastopen_reset_cipher(struct stack *st, struct sock *sk, const uint8_t 
 
 const struct tcp_fastopen_context *tcp_fastopen_get_ctx(const struct sock *sk)
 {
-	return sk->fastopen_ctx.num ? &sk->fastopen_ctx : &sk->st->tcp.fastopen_ctx;
+	return sk->rskq && sk->rskq->fastopen_ctx.num ? &sk->rskq->fastopen_ctx : &sk->st->tcp.fastopen_ctx;
 }
 
 int tcp_fastopen_get_cipher(const struct stack *st, const struct sock *sk, uint8_t out[2 * TCP_FASTOPEN_KEY_LENGTH])
 {
 	const struct tcp_fastopen_context *ctx =
-		sk && sk->fastopen_ctx.num ? &sk->fastopen_ctx : &st->tcp.fastopen_ctx;
+		sk && sk->rskq && sk->rskq->fastopen_ctx.num ? &sk->rskq->fastopen_ctx : &st->tcp.fastopen_ctx;
 
 	for (int i = 0; i < ctx->num; i++) {
 		store_le64(out + 16 * i, ctx->key[i].key[0]);
@@ -251,17 +243,18 @@ static struct sock *tcp_fastopen_create_child(struct sock *sk, struct sk_buff *s
 
 	if (!child)
 		return NULL;
-	sk->fastopenq.qlen++;
+	sk->rskq->fastopenq.qlen++;
 	child->fastopen_rsk = req;
+	/* The request's timer (never armed) becomes its Fast Open fields. */
+	req->tfo = true;
 	req->tfo_listener = true;
 	req->tfo_child = child;
-	list_add_tail(&req->listener_node, &sk->fastopenq.active);
+	list_add_tail(&req->tfo_node, &sk->rskq->fastopenq.active);
 	/* RFC 7323: the window of a SYN is never scaled. */
 	child->snd_wnd = ntohs(th_of(skb)->window);
 	child->max_window = child->snd_wnd;
 	/* The child's retransmit timer resends the SYN-ACK; req is not hashed. */
-	req->timeout_ms = TCP_TIMEOUT_INIT_MS;
-	inet_csk_reset_xmit_timer(child, ICSK_TIME_RETRANS, (uint32_t)req->timeout_ms);
+	inet_csk_reset_xmit_timer(child, ICSK_TIME_RETRANS, (uint32_t)REQSK_TIMEOUT_INIT_MS);
 	tcp_init_transfer(child);
 	child->rcv_nxt = TCP_SKB_CB(skb)->seq + 1;
 	tcp_fastopen_add_skb(child, skb);
@@ -329,8 +322,8 @@ void tcp_fastopen_child_synack(struct sock *listener, struct request_sock *req, 
 			       const struct tcp_fastopen_cookie *foc)
 {
 	tcp_v4_send_synack_foc(req, foc);
-	list_add_tail(&child->accept_node, &listener->accept_queue);
-	listener->ack_backlog++;
+	list_add_tail(&child->accept_node, &listener->rskq->accept_queue);
+	listener->rskq->ack_backlog++;
 	sk_state_change(listener);
 }
 
@@ -376,7 +369,7 @@ void tcp_fastopen_synack_timer(struct sock *sk)
 	sk->icsk_retransmits++;
 	if (!sk->retrans_stamp)
 		sk->retrans_stamp = stack_jiffies(st);
-	tmo = req->num_timeout < 32 ? req->timeout_ms << req->num_timeout : TCP_RTO_MAX_MS; /* no shift by >= 64 */
+	tmo = req->num_timeout < 32 ? REQSK_TIMEOUT_INIT_MS << req->num_timeout : TCP_RTO_MAX_MS; /* no shift by >= 64 */
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, (uint32_t)(tmo < TCP_RTO_MAX_MS ? tmo : TCP_RTO_MAX_MS));
 }
 
@@ -396,7 +389,7 @@ void tcp_rcv_synrecv_state_fastopen(struct sock *sk)
 
 static uint64_t reqsk_timeout_ms(const struct request_sock *req)
 {
-	uint64_t t = req->num_timeout < 32 ? req->timeout_ms << req->num_timeout : TCP_RTO_MAX_MS;
+	uint64_t t = req->num_timeout < 32 ? REQSK_TIMEOUT_INIT_MS << req->num_timeout : TCP_RTO_MAX_MS;
 
 	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
 }
@@ -425,10 +418,10 @@ bool tcp_fastopen_check_req(struct sock *sk, struct sk_buff *skb)
 	bool paws_reject = false;
 
 	if (optlen > 0) {
-		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, false, false, &opt);
+		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, false, false, &opt, NULL);
 		if (opt.saw_tstamp) {
 			opt.ts_recent = req->ts_recent;
-			opt.ts_recent_stamp = stack_now(st) / NSEC_PER_SEC - reqsk_timeout_ms(req) / 1000;
+			opt.ts_recent_stamp = (uint32_t)(stack_now(st) / NSEC_PER_SEC - reqsk_timeout_ms(req) / 1000);
 			paws_reject = tcp_paws_reject(&opt, th->flags & TCPHDR_RST, stack_now(st) / NSEC_PER_SEC);
 		}
 	}

@@ -16,6 +16,7 @@
  * doubling per repeat; data received on a Fast Open connection ends it.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include "core/stack.h"
@@ -75,9 +76,9 @@ void tcp_fastopen_active_disable_ofo_check(struct sock *sk)
 	if (!sk->syn_fastopen)
 		return;
 	if (!sk->data_segs_in) {
-		if (sk->out_of_order_queue.qlen != 1)
+		if (!sk->ooo || sk->ooo->queue.qlen != 1)
 			return;
-		skb = list_first_entry(&sk->out_of_order_queue.list, struct sk_buff, list);
+		skb = list_first_entry(&sk->ooo->queue.list, struct sk_buff, list);
 		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
 			tcp_fastopen_active_disable(sk);
 	} else if (sk->syn_fastopen_ch && sk->st->tcp.tfo_active_disable_times) {
@@ -117,11 +118,17 @@ static bool tcp_fastopen_cookie_check(struct sock *sk, uint16_t *mss, struct tcp
 	return false;
 }
 
-static void tcp_fastopen_req_start(struct sock *sk, const struct tcp_fastopen_cookie *cookie)
+/* False when out of memory: the connection goes without Fast Open. */
+static bool tcp_fastopen_req_start(struct sock *sk, const struct tcp_fastopen_cookie *cookie)
 {
-	memset(&sk->fastopen_req, 0, sizeof(sk->fastopen_req));
-	sk->fastopen_req.active = true;
-	sk->fastopen_req.cookie = *cookie;
+	struct tcp_fastopen_request *fo = sk->fastopen_req ? sk->fastopen_req : calloc(1, sizeof(*fo));
+
+	if (!fo)
+		return false;
+	memset(fo, 0, sizeof(*fo));
+	fo->cookie = *cookie;
+	sk->fastopen_req = fo;
+	return true;
 }
 
 bool tcp_fastopen_defer_connect(struct sock *sk)
@@ -129,7 +136,7 @@ bool tcp_fastopen_defer_connect(struct sock *sk)
 	struct tcp_fastopen_cookie cookie = { .len = 0 };
 	uint16_t mss;
 
-	if (!sk->fastopen_connect || sk->fastopen_req.active)
+	if (!sk->fastopen_connect || sk->fastopen_req)
 		return false;
 	if (tcp_fastopen_cookie_check(sk, &mss, &cookie)) {
 		sk->defer_connect = true;
@@ -166,7 +173,7 @@ static uint32_t tcp_mtu_to_mss(const struct sock *sk, uint32_t pmtu)
 /* The data that fits in the SYN, as a segment of its own. */
 static struct sk_buff *tcp_syn_data_skb(struct sock *sk, const struct sk_buff *syn, uint32_t space)
 {
-	struct tcp_fastopen_request *fo = &sk->fastopen_req;
+	struct tcp_fastopen_request *fo = sk->fastopen_req;
 	struct sk_buff *data = skb_alloc(&sk->st->skb_pool, SKB_HEADROOM, space);
 	uint8_t *p;
 
@@ -184,7 +191,7 @@ static struct sk_buff *tcp_syn_data_skb(struct sock *sk, const struct sk_buff *s
 
 int tcp_send_syn_data(struct sock *sk, struct sk_buff *syn)
 {
-	struct tcp_fastopen_request *fo = &sk->fastopen_req;
+	struct tcp_fastopen_request *fo = sk->fastopen_req;
 	struct sk_buff *data, *c;
 	uint32_t space;
 	int err;
@@ -239,15 +246,19 @@ done:
 
 /* ------------------------------------------------------------ the SYN-ACK */
 
-/* The MSS the SYN-ACK offered, before TCP_MAXSEG lowered it. */
-static uint16_t tcp_synack_raw_mss(const struct sock *sk, const struct sk_buff *synack)
+/* The MSS the SYN-ACK offered, before TCP_MAXSEG lowered it, and its Fast
+ * Open cookie into foc (the socket keeps no cookie: Linux passes its foc
+ * down from tcp_rcv_synsent_state_process instead). */
+static uint16_t tcp_synack_raw_mss(const struct sock *sk, const struct sk_buff *synack,
+				   struct tcp_fastopen_cookie *foc)
 {
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(synack);
 	struct tcp_options_received opt = { 0 };
 	int optlen = (int)(th->doff_res >> 4) * 4 - (int)sizeof(*th);
 
+	foc->len = -1;
 	if (optlen > 0)
-		tcp_parse_options(sk->st, (const uint8_t *)(th + 1), optlen, true, false, &opt);
+		tcp_parse_options(sk->st, (const uint8_t *)(th + 1), optlen, true, false, &opt, foc);
 	return opt.mss_clamp;
 }
 
@@ -266,21 +277,17 @@ static void tcp_non_congestion_loss_retransmit(struct sock *sk)
 
 bool tcp_rcv_fastopen_synack(struct sock *sk, struct sk_buff *synack)
 {
-	struct tcp_fastopen_cookie cookie = { .len = -1 };
+	struct tcp_fastopen_cookie cookie;
 	struct sk_buff *data = NULL, *skb;
-	uint16_t mss = sk->rx_opt.mss_clamp;
+	uint16_t mss = sk->rx_opt.mss_clamp, raw_mss;
 	uint8_t try_exp = 0;
 	bool syn_drop = false;
 
 	if (sk->syn_data && !list_empty(&sk->rtx_queue.list))
 		data = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
-	if (sk->rx_opt.saw_fastopen) {
-		cookie.len = (int8_t)sk->rx_opt.fastopen_len;
-		cookie.exp = sk->rx_opt.fastopen_exp;
-		memcpy(cookie.val, sk->rx_opt.fastopen_cookie, sk->rx_opt.fastopen_len);
-	}
+	raw_mss = tcp_synack_raw_mss(sk, synack, &cookie);
 	if (mss == sk->rx_opt.user_mss)
-		mss = tcp_synack_raw_mss(sk, synack);
+		mss = raw_mss;
 	if (!sk->syn_fastopen) {
 		cookie.len = -1; /* unsolicited: ignored */
 	} else if (sk->total_retrans) {

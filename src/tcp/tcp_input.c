@@ -33,8 +33,8 @@ static void tcp_fast_parse_options(struct sock *sk, const struct sk_buff *skb)
 	int optlen = (int)tcp_hdrlen(skb) - (int)sizeof(*th);
 
 	sk->rx_opt.saw_tstamp = false;
-	if (optlen > 0)
-		tcp_parse_options(sk->st, (const uint8_t *)(th + 1), optlen, false, true, &sk->rx_opt);
+	if (optlen > 0 && !tcp_parse_aligned_timestamp((const uint8_t *)(th + 1), optlen, &sk->rx_opt))
+		tcp_parse_options(sk->st, (const uint8_t *)(th + 1), optlen, false, true, &sk->rx_opt, NULL);
 	if (sk->rx_opt.saw_tstamp && sk->rx_opt.rcv_tsecr)
 		sk->rx_opt.rcv_tsecr -= sk->tsoffset;
 }
@@ -91,12 +91,12 @@ static bool tcp_paws_discard(const struct sock *sk, const struct sk_buff *skb)
 /* ---- rate limits for out-of-window answers ---- */
 
 /* Linux's __tcp_oow_rate_limited: at most one answer per tcp_invalid_ratelimit. */
-bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint64_t *last)
+bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint32_t *last)
 {
 	uint32_t now = stack_jiffies(st);
 
 	if (*last) {
-		int32_t elapsed = (int32_t)(now - (uint32_t)*last);
+		int32_t elapsed = (int32_t)(now - *last);
 		if (elapsed >= 0 && elapsed < st->sysctl.tcp_invalid_ratelimit) {
 			st->mib[mib]++;
 			return true;
@@ -106,7 +106,7 @@ bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint64_t *last)
 	return false;
 }
 
-static bool tcp_oow_rate_limited(struct stack *st, const struct sk_buff *skb, int mib, uint64_t *last)
+static bool tcp_oow_rate_limited(struct stack *st, const struct sk_buff *skb, int mib, uint32_t *last)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
@@ -203,14 +203,15 @@ static bool tcp_reset_check(const struct sock *sk, const struct sk_buff *skb)
  * block we advertise (the end of what the peer sent) resets too. */
 static bool tcp_reset_at_max_sack(const struct sock *sk, uint32_t seq)
 {
+	const struct tcp_ooo *o = sk->ooo;
 	uint32_t max_sack;
 
-	if (!sk->rx_opt.sack_ok || !sk->num_sacks)
+	if (!sk->rx_opt.sack_ok || !o || !o->num_sacks)
 		return false;
-	max_sack = sk->selective_acks[0][1];
-	for (int i = 1; i < sk->num_sacks; i++)
-		if (after(sk->selective_acks[i][1], max_sack))
-			max_sack = sk->selective_acks[i][1];
+	max_sack = o->selective_acks[0][1];
+	for (int i = 1; i < o->num_sacks; i++)
+		if (after(o->selective_acks[i][1], max_sack))
+			max_sack = o->selective_acks[i][1];
 	return seq == max_sack;
 }
 
@@ -585,7 +586,7 @@ static void tcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
 	}
 	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
 	sk->undo_marker = 0;
-	sk->rack.advanced = true;
+	sk->rack_advanced = true;
 	trace_event(sk->st, "tcp_undo_cwnd_reduction", "cwnd %u ssthresh %u", sk->snd_cwnd, sk->snd_ssthresh);
 }
 
@@ -597,8 +598,8 @@ static void tcp_dsack_seen(struct sock *sk, uint32_t start, uint32_t end, uint32
 	/* A D-SACK proves reordering: RACK widens its window (Linux:
 	 * tcp_rack_update_reo_wnd, without its decay). */
 	sk->reord_seen = true;
-	if (sk->rack.reo_wnd_steps < 0xff)
-		sk->rack.reo_wnd_steps = sk->rack.reo_wnd_steps ? sk->rack.reo_wnd_steps + 1 : 2;
+	if (sk->rack_reo_wnd_steps < 0xff)
+		sk->rack_reo_wnd_steps = sk->rack_reo_wnd_steps ? sk->rack_reo_wnd_steps + 1 : 2;
 
 	if (sk->undo_marker && sk->undo_retrans > 0 && !after(end, prior_snd_una) && after(end, sk->undo_marker))
 		sk->undo_retrans = sk->undo_retrans > (int32_t)segs ? sk->undo_retrans - (int32_t)segs : 0;
@@ -981,37 +982,83 @@ static void tcp_event_data_recv(struct sock *sk, uint32_t len)
 /* Linux's __tcp_ack_snd_check: now, or after the delayed-ACK timeout. */
 static void tcp_ack_snd_check(struct sock *sk)
 {
-	if (!sk->icsk_ack.pending)
-		return;
-	if ((sk->rcv_nxt - sk->rcv_wup > sk->rcv_mss && tcp_select_window_peek(sk) >= sk->rcv_wnd) ||
-	    tcp_in_quickack_mode(sk) || sk->icsk_ack.now || !list_empty(&sk->out_of_order_queue.list)) {
-		sk->icsk_ack.now = false;
-		tcp_send_ack(sk);
-	} else {
-		tcp_send_delayed_ack(sk);
+	if (sk->icsk_ack.pending) {
+		if ((sk->rcv_nxt - sk->rcv_wup > sk->rcv_mss && tcp_select_window_peek(sk) >= sk->rcv_wnd) ||
+		    tcp_in_quickack_mode(sk) || sk->icsk_ack.now || !tcp_ooo_empty(sk)) {
+			sk->icsk_ack.now = false;
+			tcp_send_ack(sk);
+		} else {
+			tcp_send_delayed_ack(sk);
+		}
 	}
+	/* Nothing below here walks the out-of-order queue: a safe point to
+	 * give its state back once the ACK carried the last SACK. */
+	tcp_ooo_put(sk);
+}
+
+/* ---- out-of-order state (struct tcp_ooo) ---- */
+
+struct tcp_ooo *tcp_ooo_get(struct sock *sk)
+{
+	if (!sk->ooo) {
+		sk->ooo = calloc(1, sizeof(*sk->ooo));
+		if (sk->ooo)
+			skb_queue_head_init(&sk->ooo->queue);
+	}
+	return sk->ooo;
+}
+
+void tcp_ooo_put(struct sock *sk)
+{
+	struct tcp_ooo *o = sk->ooo;
+
+	if (o && !o->queue.qlen && !o->num_sacks && !o->dsack) {
+		free(o);
+		sk->ooo = NULL;
+	}
+}
+
+/* Drop the held segments; what is owed to the peer stays (Linux purges
+ * out_of_order_queue alone too). */
+void tcp_ooo_purge(struct sock *sk)
+{
+	if (sk->ooo)
+		skb_queue_purge(&sk->ooo->queue);
+}
+
+void tcp_ooo_free(struct sock *sk)
+{
+	tcp_ooo_purge(sk);
+	free(sk->ooo);
+	sk->ooo = NULL;
 }
 
 /* Linux's tcp_dsack_set (sysctl tcp_dsack). */
 static void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq)
 {
+	struct tcp_ooo *o;
+
 	if (!sk->rx_opt.sack_ok || !sk->st->sysctl.tcp_dsack)
 		return;
+	/* Without memory the D-SACK is not sent, and so not counted. */
+	o = tcp_ooo_get(sk);
+	if (!o)
+		return;
 	sk->st->mib[before(seq, sk->rcv_nxt) ? MIB_TcpExtTCPDSACKOldSent : MIB_TcpExtTCPDSACKOfoSent]++;
-	sk->dsack = true;
-	sk->dsack_start = seq;
-	sk->dsack_end = end_seq;
+	o->dsack = true;
+	o->dsack_start = seq;
+	o->dsack_end = end_seq;
 }
 
 /* The SACK blocks describe the out-of-order queue: the block holding the
  * newest segment first, then the others (RFC 2018 4). */
-static void tcp_sack_rebuild(struct sock *sk, uint32_t newest_seq)
+static void tcp_sack_rebuild(struct tcp_ooo *o, uint32_t newest_seq)
 {
 	struct sk_buff *skb;
 	uint32_t ranges[16][2];
 	int n = 0, first = -1;
 
-	list_for_each_entry(skb, &sk->out_of_order_queue.list, list) {
+	list_for_each_entry(skb, &o->queue.list, list) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 		if (n && !after(cb->seq, ranges[n - 1][1])) {
 			if (after(cb->end_seq, ranges[n - 1][1]))
@@ -1025,18 +1072,18 @@ static void tcp_sack_rebuild(struct sock *sk, uint32_t newest_seq)
 	for (int i = 0; i < n; i++)
 		if (!before(newest_seq, ranges[i][0]) && before(newest_seq, ranges[i][1]))
 			first = i;
-	sk->num_sacks = 0;
+	o->num_sacks = 0;
 	if (first >= 0) {
-		sk->selective_acks[0][0] = ranges[first][0];
-		sk->selective_acks[0][1] = ranges[first][1];
-		sk->num_sacks = 1;
+		o->selective_acks[0][0] = ranges[first][0];
+		o->selective_acks[0][1] = ranges[first][1];
+		o->num_sacks = 1;
 	}
-	for (int i = n - 1; i >= 0 && sk->num_sacks < 4; i--) {
+	for (int i = n - 1; i >= 0 && o->num_sacks < 4; i--) {
 		if (i == first)
 			continue;
-		sk->selective_acks[sk->num_sacks][0] = ranges[i][0];
-		sk->selective_acks[sk->num_sacks][1] = ranges[i][1];
-		sk->num_sacks++;
+		o->selective_acks[o->num_sacks][0] = ranges[i][0];
+		o->selective_acks[o->num_sacks][1] = ranges[i][1];
+		o->num_sacks++;
 	}
 }
 
@@ -1079,8 +1126,9 @@ static uint64_t tcp_rmem_truesize(const struct sock *sk)
 
 	list_for_each_entry(skb, &sk->receive_queue.list, list)
 		n += tcp_skb_truesize(skb);
-	list_for_each_entry(skb, &sk->out_of_order_queue.list, list)
-		n += tcp_skb_truesize(skb);
+	if (sk->ooo)
+		list_for_each_entry(skb, &sk->ooo->queue.list, list)
+			n += tcp_skb_truesize(skb);
 	return n;
 }
 
@@ -1127,14 +1175,15 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
 /* Move what became contiguous from the out-of-order queue (Linux: tcp_ofo_queue). */
 static void tcp_ofo_queue(struct sock *sk)
 {
+	struct tcp_ooo *o = sk->ooo; /* only tcp_ooo_put frees it, never below here */
 	struct sk_buff *skb, *n;
 
-	list_for_each_entry_safe(skb, n, &sk->out_of_order_queue.list, list) {
+	list_for_each_entry_safe(skb, n, &o->queue.list, list) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		if (after(cb->seq, sk->rcv_nxt))
 			break;
-		skb_unlink(skb, &sk->out_of_order_queue);
+		skb_unlink(skb, &o->queue);
 		if (!after(cb->end_seq, sk->rcv_nxt)) {
 			tcp_dsack_set(sk, cb->seq, cb->end_seq);
 			kfree_skb(skb);
@@ -1154,12 +1203,21 @@ static void tcp_ofo_queue(struct sock *sk)
 static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *data)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(data);
+	struct tcp_ooo *o = tcp_ooo_get(sk);
 	struct sk_buff *q, *n;
-	struct list_head *pos = &sk->out_of_order_queue.list;
+	struct list_head *pos;
 
+	if (!o) {
+		/* No memory for the queue: drop, as Linux does when it cannot
+		 * charge the segment (tcp_try_rmem_schedule failing). */
+		MIB_INC(sk->st, TcpExtTCPOFODrop);
+		kfree_skb(data);
+		return;
+	}
+	pos = &o->queue.list;
 	MIB_INC(sk->st, TcpExtTCPOFOQueue);
 	sk->icsk_ack.pending = true;
-	list_for_each_entry(q, &sk->out_of_order_queue.list, list) {
+	list_for_each_entry(q, &o->queue.list, list) {
 		struct tcp_skb_cb *qc = TCP_SKB_CB(q);
 		if (!before(cb->seq, qc->seq) && !after(cb->end_seq, qc->end_seq)) {
 			/* Entirely inside what we hold already. */
@@ -1174,19 +1232,19 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *data)
 		}
 	}
 	/* Drop held segments the new one covers entirely. */
-	list_for_each_entry_safe(q, n, &sk->out_of_order_queue.list, list) {
+	list_for_each_entry_safe(q, n, &o->queue.list, list) {
 		struct tcp_skb_cb *qc = TCP_SKB_CB(q);
 		if (!before(qc->seq, cb->seq) && !after(qc->end_seq, cb->end_seq) && q != data) {
 			if (pos == &q->list)
 				pos = q->list.next;
-			skb_unlink(q, &sk->out_of_order_queue);
+			skb_unlink(q, &o->queue);
 			kfree_skb(q);
 		}
 	}
 	__list_add(&data->list, pos->prev, pos);
-	sk->out_of_order_queue.qlen++;
-	sk->out_of_order_queue.bytes += data->len;
-	tcp_sack_rebuild(sk, cb->seq);
+	o->queue.qlen++;
+	o->queue.bytes += data->len;
+	tcp_sack_rebuild(o, cb->seq);
 }
 
 static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
@@ -1197,7 +1255,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 	if (cb->seq == cb->end_seq)
 		return;
-	sk->dsack = false;
+	if (sk->ooo)
+		sk->ooo->dsack = false;
 	if (datalen)
 		sk->data_segs_in++;
 	if (!after(cb->end_seq, sk->rcv_nxt)) {
@@ -1242,14 +1301,14 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	tcp_event_data_recv(sk, datalen);
 	sk->icsk_ack.pending = true;
 	tcp_queue_rcv(sk, data);
-	if (!list_empty(&sk->out_of_order_queue.list)) {
+	if (!tcp_ooo_empty(sk)) {
 		tcp_ofo_queue(sk);
 		/* RFC 5681 4.2: ACK at once when a hole is filled. */
-		if (list_empty(&sk->out_of_order_queue.list))
+		if (tcp_ooo_empty(sk))
 			sk->icsk_ack.now = true;
-		tcp_sack_rebuild(sk, sk->rcv_nxt);
-	} else {
-		sk->num_sacks = 0;
+		tcp_sack_rebuild(sk->ooo, sk->rcv_nxt);
+	} else if (sk->ooo) {
+		sk->ooo->num_sacks = 0;
 	}
 	sk_state_change(sk);
 }
@@ -1381,7 +1440,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 	sk->rx_opt.saw_tstamp = false;
 	if (optlen > 0)
 		tcp_parse_options(sk->st, (const uint8_t *)(th + 1), optlen, cb->tcp_flags & TCPHDR_SYN, false,
-				  &sk->rx_opt);
+				  &sk->rx_opt, NULL);
 	if (sk->rx_opt.saw_tstamp && sk->rx_opt.rcv_tsecr)
 		sk->rx_opt.rcv_tsecr -= sk->tsoffset;
 
@@ -1561,8 +1620,8 @@ static bool tcp_syn_flood_action(struct sock *listener)
 	return false;
 }
 
-static bool inet_csk_reqsk_queue_is_full(const struct sock *sk) { return sk->qlen > (uint32_t)sk->max_ack_backlog; }
-static bool sk_acceptq_is_full(const struct sock *sk) { return sk->ack_backlog > sk->max_ack_backlog; }
+static bool inet_csk_reqsk_queue_is_full(const struct sock *sk) { return sk->rskq->qlen > (uint32_t)sk->rskq->max_ack_backlog; }
+static bool sk_acceptq_is_full(const struct sock *sk) { return sk->rskq->ack_backlog > sk->rskq->max_ack_backlog; }
 
 static void tcp_listendrop(struct sock *sk) { MIB_INC(sk->st, TcpExtListenDrops); }
 
@@ -1601,13 +1660,11 @@ static struct request_sock *tcp_openreq_alloc(struct sock *listener, const struc
 {
 	const struct iphdr *iph = (const struct iphdr *)skb_network_header(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
-	struct request_sock *req = calloc(1, sizeof(*req));
+	struct request_sock *req = kmem_cache_zalloc(&listener->st->tcp.req_slab);
 
 	if (!req)
 		return NULL;
-	req->st = listener->st;
 	req->listener = listener;
-	INIT_LIST_HEAD(&req->listener_node);
 	INIT_HLIST_NODE(&req->c.node);
 	req->c.state = TCP_NEW_SYN_RECV;
 	req->c.laddr = iph->daddr;
@@ -1624,7 +1681,6 @@ static struct request_sock *tcp_openreq_alloc(struct sock *listener, const struc
 	req->wscale_ok = opt->wscale_ok;
 	req->snd_wscale = opt->snd_wscale;
 	req->tos = listener->tos;
-	req->timeout_ms = TCP_TIMEOUT_INIT_MS;
 	timer_setup(&req->rsk_timer, reqsk_timer_handler);
 	return req;
 }
@@ -1633,10 +1689,9 @@ static struct request_sock *tcp_openreq_alloc(struct sock *listener, const struc
 static void inet_csk_reqsk_queue_hash_add(struct sock *listener, struct request_sock *req)
 {
 	inet_ehash_insert(listener->st, &req->c);
-	list_add_tail(&req->listener_node, &listener->syn_queue);
-	listener->qlen++;
-	listener->young++;
-	mod_timer(listener->st, &req->rsk_timer, stack_now(listener->st) + req->timeout_ms * NSEC_PER_MSEC);
+	listener->rskq->qlen++;
+	listener->rskq->young++;
+	mod_timer(listener->st, &req->rsk_timer, stack_now(listener->st) + REQSK_TIMEOUT_INIT_MS * NSEC_PER_MSEC);
 }
 
 /* A peer we have no history with (Linux: tcp_peer_is_proven without tcp_metrics). */
@@ -1670,11 +1725,11 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	if (optlen > 0)
-		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, true, false, &opt);
+		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, true, false, &opt, &foc);
 	if (want_cookie && !opt.saw_tstamp) /* syncookies */
 		tcp_clear_options(&opt);
 	if (!want_cookie && !isn && !st->sysctl.tcp_syncookies &&
-	    st->sysctl.tcp_max_syn_backlog - (long)sk->qlen < (st->sysctl.tcp_max_syn_backlog >> 2) &&
+	    st->sysctl.tcp_max_syn_backlog - (long)sk->rskq->qlen < (st->sysctl.tcp_max_syn_backlog >> 2) &&
 	    !tcp_peer_is_proven())
 		goto drop;
 	req = tcp_openreq_alloc(sk, skb, &opt);
@@ -1699,11 +1754,6 @@ void tcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	/* fastopen: tcp_try_fastopen (never for want_cookie, returned above). */
-	if (opt.saw_fastopen) {
-		foc.len = (int8_t)opt.fastopen_len;
-		foc.exp = opt.fastopen_exp;
-		memcpy(foc.val, opt.fastopen_cookie, opt.fastopen_len);
-	}
 	fastopen_sk = tcp_try_fastopen(sk, skb, req, &foc);
 	if (fastopen_sk) {
 		tcp_fastopen_child_synack(sk, req, fastopen_sk, &foc);

@@ -13,8 +13,11 @@
 
 void tcp_v4_init(struct stack *st)
 {
+	inet_hashinfo_init(st);
+	kmem_cache_init(&st->tcp.sk_slab, sizeof(struct sock));
+	kmem_cache_init(&st->tcp.tw_slab, sizeof(struct tcp_timewait_sock));
+	kmem_cache_init(&st->tcp.req_slab, sizeof(struct request_sock));
 	INIT_LIST_HEAD(&st->tcp.orphans);
-	INIT_LIST_HEAD(&st->tcp.timewait); /* teardown hook: TIME-WAIT minisocks */
 	st->tcp.fastopen_ctx.key[0] = st->secrets.fastopen_key; /* fastopen: */
 	st->tcp.fastopen_ctx.num = 1;
 	ip_register_protocol(st, IPPROTO_TCP, tcp_v4_rcv);
@@ -47,6 +50,9 @@ void tcp_v4_destroy(struct stack *st)
 	t->fds = NULL;
 	t->nfds = 0;
 	inet_hashinfo_destroy(st);
+	kmem_cache_destroy(&st->tcp.tw_slab);
+	kmem_cache_destroy(&st->tcp.sk_slab);
+	kmem_cache_destroy(&st->tcp.req_slab);
 	ep_destroy_all(st);
 	tcp_metrics_free(t->metrics); /* fastopen: the cookie cache */
 	t->metrics = NULL;
@@ -72,7 +78,10 @@ static bool tcp_v4_check_header(struct stack *st, struct sk_buff *skb)
 		trace_drop(st, "tcp_v4_rcv", "bad data offset %u", doff);
 		return false;
 	}
-	if (csum_fold(csum_partial(skb->data, skb->len,
+	/* A device that merged segments (a TAP's GSO) vouched for the sum:
+	 * the kernel that built the frame left it for hardware to fill. */
+	if (skb->ip_summed != CHECKSUM_UNNECESSARY &&
+	    csum_fold(csum_partial(skb->data, skb->len,
 				   csum_tcpudp_nofold(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP, 0))) != 0) {
 		MIB_INC(st, TcpInCsumErrors);
 		MIB_INC(st, TcpInErrs);
@@ -188,7 +197,7 @@ int tcp_v4_connect(struct sock *sk, uint32_t daddr, uint16_t dport)
 	if (!sk->write_seq)
 		sk->write_seq = secure_tcp_seq(st, sk->c.laddr, daddr, sk->c.lport, dport);
 	sk->tsoffset = secure_tcp_ts_off(st, sk->c.laddr, daddr);
-	sk->inet_id = prng_u32(&st->rng) & 0xffff;
+	sk->inet_id = (uint16_t)prng_u32(&st->rng);
 	trace_event(st, "tcp_v4_connect", "%u -> %u", sk->c.lport, dport);
 	if (tcp_fastopen_defer_connect(sk)) /* fastopen: the SYN waits for data */
 		return 0;

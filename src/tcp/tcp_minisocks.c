@@ -10,32 +10,33 @@
 #include "tcp/tcp.h"
 
 bool tcp_paws_reject(const struct tcp_options_received *rx, bool rst, uint64_t now_sec);
-bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint64_t *last);
+bool tcp_oow_rate_limited_at(struct stack *st, int mib, uint32_t *last);
 
 void reqsk_free(struct request_sock *req)
 {
-	del_timer(req->st, &req->rsk_timer);
-	free(req);
+	/* A Fast Open request's timer is its tfo_* fields (never armed). */
+	if (!req->tfo)
+		del_timer(req_st(req), &req->rsk_timer);
+	kmem_cache_free(req);
 }
 
 /* Unlink a request from ehash and its listener's SYN queue and free it
  * (Linux: inet_csk_reqsk_queue_drop + reqsk_put). */
 void inet_csk_reqsk_queue_drop(struct request_sock *req)
 {
-	struct sock *listener = req->listener;
+	struct request_sock_queue *q = req->listener->rskq;
 
-	inet_ehash_remove(req->st, &req->c);
-	list_del_init(&req->listener_node);
-	listener->qlen--;
+	inet_ehash_remove(req_st(req), &req->c);
+	q->qlen--;
 	if (req->num_timeout == 0)
-		listener->young--;
+		q->young--;
 	reqsk_free(req);
 }
 
 static uint64_t reqsk_timeout_ms(const struct request_sock *req)
 {
 	/* num_timeout can pass 63 (tcp_synack_retries goes to 255): no shift by that. */
-	uint64_t t = req->num_timeout < 32 ? req->timeout_ms << req->num_timeout : TCP_RTO_MAX_MS;
+	uint64_t t = req->num_timeout < 32 ? REQSK_TIMEOUT_INIT_MS << req->num_timeout : TCP_RTO_MAX_MS;
 
 	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
 }
@@ -43,14 +44,15 @@ static uint64_t reqsk_timeout_ms(const struct request_sock *req)
 /* Linux's tcp_rtx_synack: resend and count. 0 on success. */
 static int tcp_rtx_synack(struct request_sock *req)
 {
+	struct stack *st = req_st(req);
 	int err = tcp_v4_send_synack(req);
 
 	if (err)
 		return err;
-	MIB_INC(req->st, TcpRetransSegs);
-	MIB_INC(req->st, TcpExtTCPSynRetrans);
+	MIB_INC(st, TcpRetransSegs);
+	MIB_INC(st, TcpExtTCPSynRetrans);
 	req->num_retrans++;
-	trace_event(req->st, "tcp_retransmit_synack", "%u -> %u num_retrans %u", req->c.lport, req->c.rport,
+	trace_event(st, "tcp_retransmit_synack", "%u -> %u num_retrans %u", req->c.lport, req->c.rport,
 		    req->num_retrans);
 	return 0;
 }
@@ -74,13 +76,14 @@ void reqsk_timer_handler(struct stack *st, struct timer *t)
 {
 	struct request_sock *req = container_of(t, struct request_sock, rsk_timer);
 	struct sock *listener = req->listener;
+	struct request_sock_queue *q = listener->rskq;
 	unsigned int max_retries = listener->icsk_syn_retries ? listener->icsk_syn_retries
 							      : (unsigned int)st->sysctl.tcp_synack_retries;
-	uint32_t qlen = listener->qlen;
+	uint32_t qlen = q->qlen;
 	bool expire, resend;
 
-	if ((qlen << 1) > max_t(uint32_t, 8, (uint32_t)listener->max_ack_backlog)) {
-		uint32_t young = listener->young << 1;
+	if ((qlen << 1) > max_t(uint32_t, 8, (uint32_t)listener->rskq->max_ack_backlog)) {
+		uint32_t young = q->young << 1;
 		while (max_retries > 2) {
 			if (qlen < young)
 				break;
@@ -92,7 +95,7 @@ void reqsk_timer_handler(struct stack *st, struct timer *t)
 	MIB_INC(st, TcpExtTCPTimeouts);
 	if (!expire && (!resend || tcp_rtx_synack(req) == 0 || req->acked)) {
 		if (req->num_timeout++ == 0)
-			listener->young--;
+			q->young--;
 		mod_timer(st, &req->rsk_timer, stack_now(st) + reqsk_timeout_ms(req) * NSEC_PER_MSEC);
 		return;
 	}
@@ -105,7 +108,7 @@ void reqsk_timer_handler(struct stack *st, struct timer *t)
 struct sock *tcp_create_openreq_child(struct request_sock *req, const struct sk_buff *skb)
 {
 	struct sock *listener = req->listener;
-	struct stack *st = req->st;
+	struct stack *st = req_st(req);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct sock *sk = sk_alloc(st);
 
@@ -171,7 +174,7 @@ struct sock *tcp_create_openreq_child(struct request_sock *req, const struct sk_
 	sk->rx_opt.mss_clamp = req->mss;
 	MIB_INC(st, TcpPassiveOpens);
 
-	sk->inet_id = prng_u32(&st->rng) & 0xffff;
+	sk->inet_id = (uint16_t)prng_u32(&st->rng);
 	tcp_sync_mss(sk, st->dev.mtu);
 	sk->advmss = tcp_mss_clamp(listener, (uint16_t)(st->dev.mtu - 40));
 	if (__inet_inherit_port(listener, sk) < 0) {
@@ -202,13 +205,12 @@ static struct sock *inet_csk_complete_hashdance(struct request_sock *req, struct
 {
 	struct sock *listener = req->listener;
 
-	list_del_init(&req->listener_node);
-	listener->qlen--;
+	listener->rskq->qlen--;
 	if (req->num_timeout == 0)
-		listener->young--;
+		listener->rskq->young--;
 	reqsk_free(req);
-	list_add_tail(&child->accept_node, &listener->accept_queue);
-	listener->ack_backlog++;
+	list_add_tail(&child->accept_node, &listener->rskq->accept_queue);
+	listener->rskq->ack_backlog++;
 	trace_event(listener->st, "tcp_check_req", "child created %u -> %u", child->c.lport, child->c.rport);
 	return child;
 }
@@ -216,7 +218,7 @@ static struct sock *inet_csk_complete_hashdance(struct request_sock *req, struct
 /* The accept queue is full: Linux's tcp_v4_syn_recv_sock exit_overflow. */
 static bool syn_recv_overflow(struct sock *listener)
 {
-	if (listener->ack_backlog <= listener->max_ack_backlog)
+	if (listener->rskq->ack_backlog <= listener->rskq->max_ack_backlog)
 		return false;
 	MIB_INC(listener->st, TcpExtListenOverflows);
 	MIB_INC(listener->st, TcpExtListenDrops);
@@ -237,15 +239,15 @@ static struct check_req_ts tcp_check_req_ts(const struct request_sock *req, cons
 
 	if (optlen <= 0)
 		return r;
-	tcp_parse_options(req->st, (const uint8_t *)(th + 1), optlen, false, false, &opt);
+	tcp_parse_options(req_st(req), (const uint8_t *)(th + 1), optlen, false, false, &opt, NULL);
 	if (!opt.saw_tstamp)
 		return r;
 	opt.ts_recent = req->ts_recent;
 	if (opt.rcv_tsecr && req->tstamp_ok)
 		r.tsecr_reject = !between(opt.rcv_tsecr, req->snt_tsval_first, req->snt_tsval_last);
 	/* The request keeps no stamp: estimate it from the current timeout. */
-	opt.ts_recent_stamp = stack_now(req->st) / NSEC_PER_SEC - reqsk_timeout_ms(req) / 1000;
-	r.paws_reject = tcp_paws_reject(&opt, th->flags & TCPHDR_RST, stack_now(req->st) / NSEC_PER_SEC);
+	opt.ts_recent_stamp = (uint32_t)(stack_now(req_st(req)) / NSEC_PER_SEC - reqsk_timeout_ms(req) / 1000);
+	r.paws_reject = tcp_paws_reject(&opt, th->flags & TCPHDR_RST, stack_now(req_st(req)) / NSEC_PER_SEC);
 	return r;
 }
 
@@ -254,7 +256,7 @@ static struct check_req_ts tcp_check_req_ts(const struct request_sock *req, cons
 struct sock *tcp_check_req(struct request_sock *req, struct sk_buff *skb)
 {
 	struct sock *listener = req->listener;
-	struct stack *st = req->st;
+	struct stack *st = req_st(req);
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	uint8_t flg = cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN | TCPHDR_ACK);
 	struct check_req_ts ts = tcp_check_req_ts(req, skb);
@@ -333,15 +335,12 @@ enum tcp_tw_status {
 };
 
 /* Unhash and free (Linux: inet_twsk_deschedule_put). */
-static void inet_twsk_kill(struct tcp_timewait_sock *tw)
+static void inet_twsk_kill(struct stack *st, struct tcp_timewait_sock *tw)
 {
-	struct stack *st = tw->st;
-
 	del_timer(st, &tw->tw_timer);
 	inet_ehash_remove(st, &tw->c);
-	list_del_init(&tw->tw_node);
 	st->tcp.tw_count--;
-	free(tw);
+	kmem_cache_free(tw);
 }
 
 static void tw_timer_handler(struct stack *st, struct timer *t)
@@ -349,23 +348,23 @@ static void tw_timer_handler(struct stack *st, struct timer *t)
 	struct tcp_timewait_sock *tw = container_of(t, struct tcp_timewait_sock, tw_timer);
 
 	trace_event(st, "tw_timer_handler", "%u -> %u expired", tw->c.lport, tw->c.rport);
-	inet_twsk_kill(tw);
+	inet_twsk_kill(st, tw);
 }
 
-static void inet_twsk_reschedule(struct tcp_timewait_sock *tw, uint32_t ms)
+static void inet_twsk_reschedule(struct stack *st, struct tcp_timewait_sock *tw, uint32_t ms)
 {
-	mod_timer(tw->st, &tw->tw_timer, stack_now(tw->st) + (uint64_t)ms * NSEC_PER_MSEC);
+	mod_timer(st, &tw->tw_timer, stack_now(st) + (uint64_t)ms * NSEC_PER_MSEC);
 }
 
 /* The first arming counts the minisock: a short life (PAWS lets 3.5 RTO
  * replace 2 MSL) is a "killed" one (Linux: __inet_twsk_schedule). */
-static void inet_twsk_schedule(struct tcp_timewait_sock *tw, uint32_t ms)
+static void inet_twsk_schedule(struct stack *st, struct tcp_timewait_sock *tw, uint32_t ms)
 {
 	if (ms <= 4000)
-		MIB_INC(tw->st, TcpExtTWKilled);
+		MIB_INC(st, TcpExtTWKilled);
 	else
-		MIB_INC(tw->st, TcpExtTW);
-	inet_twsk_reschedule(tw, ms);
+		MIB_INC(st, TcpExtTW);
+	inet_twsk_reschedule(st, tw, ms);
 }
 
 /* 3.5 RTO: long enough to see two retransmissions of the peer's FIN. */
@@ -386,10 +385,9 @@ static struct tcp_timewait_sock *inet_twsk_alloc(const struct sock *sk, int stat
 
 	if (st->tcp.tw_count >= (uint64_t)st->sysctl.tcp_max_tw_buckets)
 		return NULL;
-	tw = calloc(1, sizeof(*tw));
+	tw = kmem_cache_zalloc(&st->tcp.tw_slab);
 	if (!tw)
 		return NULL;
-	tw->st = st;
 	INIT_HLIST_NODE(&tw->c.node);
 	tw->c.laddr = sk->c.laddr;
 	tw->c.raddr = sk->c.raddr;
@@ -399,7 +397,6 @@ static struct tcp_timewait_sock *inet_twsk_alloc(const struct sock *sk, int stat
 	tw->tw_substate = (uint8_t)state;
 	tw->tw_entry_stamp = stack_jiffies(st);
 	timer_setup(&tw->tw_timer, tw_timer_handler);
-	list_add_tail(&tw->tw_node, &st->tcp.timewait);
 	st->tcp.tw_count++;
 	return tw;
 }
@@ -427,7 +424,7 @@ void tcp_time_wait(struct sock *sk, int state, uint32_t timeo_ms)
 			timeo_ms = rto;
 		if (state == TCP_TIME_WAIT)
 			timeo_ms = TCP_TIMEWAIT_LEN_MS;
-		inet_twsk_schedule(tw, timeo_ms);
+		inet_twsk_schedule(st, tw, timeo_ms);
 		/* The hash dance: the minisock answers for the tuple from now on. */
 		inet_ehash_remove(st, &sk->c);
 		inet_ehash_insert(st, &tw->c);
@@ -440,34 +437,42 @@ void tcp_time_wait(struct sock *sk, int state, uint32_t timeo_ms)
 	tcp_done(sk);
 }
 
-/* Free every minisock: the stack is going away. */
+/* Free every minisock: the stack is going away. They are found through
+ * ehash, which saves each a list link. */
 void inet_twsk_destroy_all(struct stack *st)
 {
-	struct tcp_timewait_sock *tw, *n;
+	for (uint32_t i = 0; st->tcp.tw_count && i <= st->tcp.hinfo.ehash_mask; i++) {
+		struct hlist_node *pos, *n;
 
-	list_for_each_entry_safe(tw, n, &st->tcp.timewait, tw_node)
-		inet_twsk_kill(tw);
+		hlist_for_each_safe(pos, n, &st->tcp.hinfo.ehash[i]) {
+			struct sock_common *c = hlist_entry(pos, struct sock_common, node);
+
+			if (c->state == TCP_TIME_WAIT)
+				inet_twsk_kill(st, container_of(c, struct tcp_timewait_sock, c));
+		}
+	}
 }
 
 /* Data is never part of an ACK loop, so it is always answered
  * (Linux: tcp_oow_rate_limited). */
-static bool tw_oow_rate_limited(struct tcp_timewait_sock *tw, const struct sk_buff *skb, int mib)
+static bool tw_oow_rate_limited(struct stack *st, struct tcp_timewait_sock *tw, const struct sk_buff *skb, int mib)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TCPHDR_SYN))
 		return false;
-	return tcp_oow_rate_limited_at(tw->st, mib, &tw->tw_last_oow_ack_time);
+	return tcp_oow_rate_limited_at(st, mib, &tw->tw_last_oow_ack_time);
 }
 
-static enum tcp_tw_status tw_oow_ack(struct tcp_timewait_sock *tw, const struct sk_buff *skb, int mib)
+static enum tcp_tw_status tw_oow_ack(struct stack *st, struct tcp_timewait_sock *tw, const struct sk_buff *skb,
+				     int mib)
 {
-	return tw_oow_rate_limited(tw, skb, mib) ? TCP_TW_SUCCESS : TCP_TW_ACK;
+	return tw_oow_rate_limited(st, tw, skb, mib) ? TCP_TW_SUCCESS : TCP_TW_ACK;
 }
 
 /* The segment's timestamp against the minisock's; opt->saw_tstamp tells
  * whether it had one. Returns whether PAWS rejects it. */
-static bool tw_paws_reject(const struct tcp_timewait_sock *tw, const struct sk_buff *skb,
+static bool tw_paws_reject(struct stack *st, const struct tcp_timewait_sock *tw, const struct sk_buff *skb,
 			   struct tcp_options_received *opt)
 {
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
@@ -477,17 +482,17 @@ static bool tw_paws_reject(const struct tcp_timewait_sock *tw, const struct sk_b
 	/* Without a stamp there is no PAWS state to check against. */
 	if (optlen <= 0 || !tw->tw_ts_recent_stamp)
 		return false;
-	tcp_parse_options(tw->st, (const uint8_t *)(th + 1), optlen, false, false, opt);
+	tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, false, false, opt, NULL);
 	if (!opt->saw_tstamp)
 		return false;
 	opt->ts_recent = tw->tw_ts_recent;
 	opt->ts_recent_stamp = tw->tw_ts_recent_stamp;
-	return tcp_paws_reject(opt, th->flags & TCPHDR_RST, stack_now(tw->st) / NSEC_PER_SEC);
+	return tcp_paws_reject(opt, th->flags & TCPHDR_RST, stack_now(st) / NSEC_PER_SEC);
 }
 
 /* FIN-WAIT-2 without a socket: our FIN is acked, the peer may still send
  * its FIN, but any new data has nobody to read it. */
-static enum tcp_tw_status tcp_tw_fin_wait2(struct tcp_timewait_sock *tw, const struct sk_buff *skb,
+static enum tcp_tw_status tcp_tw_fin_wait2(struct stack *st, struct tcp_timewait_sock *tw, const struct sk_buff *skb,
 					   const struct tcp_options_received *opt, bool paws_reject)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -495,9 +500,9 @@ static enum tcp_tw_status tcp_tw_fin_wait2(struct tcp_timewait_sock *tw, const s
 	uint32_t rcv_nxt = tw->tw_rcv_nxt;
 
 	if (paws_reject || !tcp_in_window(cb->seq, cb->end_seq, rcv_nxt, rcv_nxt + tw->tw_rcv_wnd))
-		return tw_oow_ack(tw, skb, MIB_TcpExtTCPACKSkippedFinWait2);
+		return tw_oow_ack(st, tw, skb, MIB_TcpExtTCPACKSkippedFinWait2);
 	if (flags & TCPHDR_RST) {
-		inet_twsk_kill(tw);
+		inet_twsk_kill(st, tw);
 		return TCP_TW_SUCCESS;
 	}
 	if ((flags & TCPHDR_SYN) && !before(cb->seq, rcv_nxt))
@@ -511,11 +516,11 @@ static enum tcp_tw_status tcp_tw_fin_wait2(struct tcp_timewait_sock *tw, const s
 	tw->tw_substate = TCP_TIME_WAIT;
 	tw->tw_rcv_nxt = cb->end_seq;
 	if (opt->saw_tstamp) {
-		tw->tw_entry_stamp = stack_jiffies(tw->st);
-		tw->tw_ts_recent_stamp = stack_now(tw->st) / NSEC_PER_SEC;
+		tw->tw_entry_stamp = stack_jiffies(st);
+		tw->tw_ts_recent_stamp = (uint32_t)(stack_now(st) / NSEC_PER_SEC);
 		tw->tw_ts_recent = opt->rcv_tsval;
 	}
-	inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN_MS);
+	inet_twsk_reschedule(st, tw, TCP_TIMEWAIT_LEN_MS);
 	return TCP_TW_ACK;
 }
 
@@ -534,32 +539,32 @@ static bool tw_new_syn(const struct tcp_timewait_sock *tw, const struct sk_buff 
 }
 
 /* Linux's tcp_timewait_state_process. *isn is set for TCP_TW_SYN. */
-static enum tcp_tw_status tcp_timewait_state_process(struct tcp_timewait_sock *tw, const struct sk_buff *skb,
-						     uint32_t *isn)
+static enum tcp_tw_status tcp_timewait_state_process(struct stack *st, struct tcp_timewait_sock *tw,
+						     const struct sk_buff *skb, uint32_t *isn)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	uint8_t flags = cb->tcp_flags;
 	struct tcp_options_received opt = { 0 };
-	bool paws_reject = tw_paws_reject(tw, skb, &opt);
+	bool paws_reject = tw_paws_reject(st, tw, skb, &opt);
 
 	if (tw->tw_substate == TCP_FIN_WAIT2)
-		return tcp_tw_fin_wait2(tw, skb, &opt, paws_reject);
+		return tcp_tw_fin_wait2(st, tw, skb, &opt, paws_reject);
 
 	if (!paws_reject && cb->seq == tw->tw_rcv_nxt && (cb->seq == cb->end_seq || (flags & TCPHDR_RST))) {
 		/* In window: only a RST or a bare ACK can be here. */
 		if (flags & TCPHDR_RST) {
 			/* TIME-WAIT assassination (RFC 1337): Linux lets the RST
 			 * kill unless told not to. */
-			if (!tw->st->sysctl.tcp_rfc1337) {
-				inet_twsk_kill(tw);
+			if (!st->sysctl.tcp_rfc1337) {
+				inet_twsk_kill(st, tw);
 				return TCP_TW_SUCCESS;
 			}
 		} else {
-			inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN_MS);
+			inet_twsk_reschedule(st, tw, TCP_TIMEWAIT_LEN_MS);
 		}
 		if (opt.saw_tstamp) {
 			tw->tw_ts_recent = opt.rcv_tsval;
-			tw->tw_ts_recent_stamp = stack_now(tw->st) / NSEC_PER_SEC;
+			tw->tw_ts_recent_stamp = (uint32_t)(stack_now(st) / NSEC_PER_SEC);
 		}
 		return TCP_TW_SUCCESS;
 	}
@@ -570,21 +575,21 @@ static enum tcp_tw_status tcp_timewait_state_process(struct tcp_timewait_sock *t
 		return TCP_TW_SYN;
 	}
 	if (paws_reject)
-		MIB_INC(tw->st, TcpExtPAWSTimewait);
+		MIB_INC(st, TcpExtPAWSTimewait);
 	if (flags & TCPHDR_RST)
 		return TCP_TW_SUCCESS;
 	/* An ACK-less SYN below rcv_nxt may be a new connection with a random
 	 * ISN: it must not keep the old one alive. */
 	if (paws_reject || (flags & TCPHDR_ACK))
-		inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN_MS);
-	return tw_oow_ack(tw, skb, MIB_TcpExtTCPACKSkippedTimeWait);
+		inet_twsk_reschedule(st, tw, TCP_TIMEWAIT_LEN_MS);
+	return tw_oow_ack(st, tw, skb, MIB_TcpExtTCPACKSkippedTimeWait);
 }
 
 /* Linux's tcp_v4_timewait_ack: the ACK the old connection would send. */
-static void tcp_v4_timewait_ack(struct tcp_timewait_sock *tw, const struct sk_buff *skb)
+static void tcp_v4_timewait_ack(struct stack *st, struct tcp_timewait_sock *tw, const struct sk_buff *skb)
 {
-	tcp_v4_send_ack(tw->st, skb, tw->tw_snd_nxt, tw->tw_rcv_nxt, tw->tw_rcv_wnd >> tw->tw_rcv_wscale,
-			stack_jiffies(tw->st) + tw->tw_ts_offset, tw->tw_ts_recent, tw->tw_tstamp_ok, 0);
+	tcp_v4_send_ack(st, skb, tw->tw_snd_nxt, tw->tw_rcv_nxt, tw->tw_rcv_wnd >> tw->tw_rcv_wscale,
+			stack_jiffies(st) + tw->tw_ts_offset, tw->tw_ts_recent, tw->tw_tstamp_ok, 0);
 }
 
 /* The TIME_WAIT branch of Linux's tcp_v4_rcv. */
@@ -595,25 +600,25 @@ void tcp_v4_rcv_timewait(struct stack *st, struct tcp_timewait_sock *tw, struct 
 	uint32_t isn = 0;
 	struct sock *listener;
 
-	switch (tcp_timewait_state_process(tw, skb, &isn)) {
+	switch (tcp_timewait_state_process(st, tw, skb, &isn)) {
 	case TCP_TW_SYN:
 		listener = inet_lookup_listener(st, iph->daddr, ntohs(th->dest));
 		if (listener) {
-			inet_twsk_kill(tw);
+			inet_twsk_kill(st, tw);
 			TCP_SKB_CB(skb)->tcp_tw_isn = isn;
 			if (tcp_rcv_state_process(listener, skb))
 				tcp_v4_send_reset(st, skb, tcp_state_name(listener->c.state));
 			return;
 		}
 		/* No listener: the old connection answers. */
-		tcp_v4_timewait_ack(tw, skb);
+		tcp_v4_timewait_ack(st, tw, skb);
 		break;
 	case TCP_TW_ACK:
-		tcp_v4_timewait_ack(tw, skb);
+		tcp_v4_timewait_ack(st, tw, skb);
 		break;
 	case TCP_TW_RST:
 		tcp_v4_send_reset(st, skb, "timewait socket");
-		inet_twsk_kill(tw);
+		inet_twsk_kill(st, tw);
 		break;
 	case TCP_TW_SUCCESS:
 		break;
@@ -652,6 +657,6 @@ bool tcp_twsk_unique(struct sock *sk, struct tcp_timewait_sock *tw)
 	sk->rx_opt.ts_recent = tw->tw_ts_recent;
 	sk->rx_opt.ts_recent_stamp = tw->tw_ts_recent_stamp;
 	MIB_INC(st, TcpExtTWRecycled);
-	inet_twsk_kill(tw);
+	inet_twsk_kill(st, tw);
 	return true;
 }

@@ -58,24 +58,23 @@ static uint8_t *put_4(uint8_t *p, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 /* ------------------------------------------------------------ parsing */
 
 /*
- * A Fast Open cookie of len bytes at cookie (Linux: tcp_parse_fastopen_option).
- * Only a SYN or SYN-ACK carries one, and only an even length counts. A length
- * outside 0 and 4..16 means "no usable cookie", so it clears what an earlier
- * option in the same header recorded, as Linux's foc->len = -1 does.
+ * A Fast Open cookie of len bytes at cookie, into foc when the caller wants
+ * one (Linux: tcp_parse_fastopen_option). Only a SYN or SYN-ACK carries one,
+ * and only an even length counts: 0 is a cookie request, 4..16 a cookie, and
+ * any other length "no usable cookie" (foc->len -1, clearing what an earlier
+ * option in the same header recorded). exp: it came in option 254.
  */
-static void tcp_parse_fastopen_option(int len, const uint8_t *cookie, bool syn,
-				      struct tcp_options_received *rx)
+static void tcp_parse_fastopen_option(int len, const uint8_t *cookie, bool syn, bool exp,
+				      struct tcp_fastopen_cookie *foc)
 {
-	if (!syn || len < 0 || (len & 1))
+	if (!foc || !syn || len < 0 || (len & 1))
 		return;
-	if (len != 0 && (len < TCP_FASTOPEN_COOKIE_MIN || len > TCP_FASTOPEN_COOKIE_MAX)) {
-		rx->saw_fastopen = false;
-		rx->fastopen_len = 0;
-		return;
-	}
-	memcpy(rx->fastopen_cookie, cookie, (size_t)len);
-	rx->fastopen_len = (uint8_t)len;
-	rx->saw_fastopen = true;
+	if (len >= TCP_FASTOPEN_COOKIE_MIN && len <= TCP_FASTOPEN_COOKIE_MAX)
+		memcpy(foc->val, cookie, (size_t)len);
+	else if (len != 0)
+		len = -1;
+	foc->len = (int8_t)len;
+	foc->exp = exp;
 }
 
 static void tcp_parse_mss(const uint8_t *val, struct tcp_options_received *rx)
@@ -102,7 +101,7 @@ static void tcp_parse_wscale(uint8_t shift, struct tcp_options_received *rx)
  * buffer) starts at val. Options that do not fit their rule are ignored.
  */
 static void tcp_parse_one(const struct stack *st, int kind, const uint8_t *val, int opsize, bool syn,
-			  bool estab, struct tcp_options_received *rx)
+			  bool estab, struct tcp_options_received *rx, struct tcp_fastopen_cookie *foc)
 {
 	/* What may only be negotiated does so on the SYN of an unsynchronised socket. */
 	bool handshake = syn && !estab;
@@ -130,14 +129,12 @@ static void tcp_parse_one(const struct stack *st, int kind, const uint8_t *val, 
 			rx->sack_ok = true;
 		break;
 	case TCPOPT_FASTOPEN:
-		tcp_parse_fastopen_option(opsize - TCPOLEN_FASTOPEN_BASE, val, syn, rx);
+		tcp_parse_fastopen_option(opsize - TCPOLEN_FASTOPEN_BASE, val, syn, false, foc);
 		break;
 	case TCPOPT_EXP:
 		/* Kind 254 is shared; Fast Open's is the one with its magic. */
-		if (opsize >= TCPOLEN_EXP_FASTOPEN_BASE && get_be16(val) == TCPOPT_FASTOPEN_MAGIC) {
-			tcp_parse_fastopen_option(opsize - TCPOLEN_EXP_FASTOPEN_BASE, val + 2, syn, rx);
-			rx->fastopen_exp = rx->saw_fastopen; /* fastopen: answer in the same form */
-		}
+		if (opsize >= TCPOLEN_EXP_FASTOPEN_BASE && get_be16(val) == TCPOPT_FASTOPEN_MAGIC)
+			tcp_parse_fastopen_option(opsize - TCPOLEN_EXP_FASTOPEN_BASE, val + 2, syn, true, foc);
 		break;
 	default:
 		/* SACK blocks (not yet used), MD5 and unknown kinds: skipped. */
@@ -146,12 +143,13 @@ static void tcp_parse_one(const struct stack *st, int kind, const uint8_t *val, 
 }
 
 void tcp_parse_options(const struct stack *st, const uint8_t *opt, int len, bool syn, bool estab,
-		       struct tcp_options_received *rx)
+		       struct tcp_options_received *rx, struct tcp_fastopen_cookie *foc)
 {
 	rx->saw_tstamp = false;
-	rx->saw_fastopen = false;
-	rx->fastopen_len = 0;
-	rx->fastopen_exp = false; /* fastopen: */
+	if (foc) {
+		foc->len = -1;
+		foc->exp = false;
+	}
 
 	while (len > 0) {
 		int kind = opt[0], opsize;
@@ -170,10 +168,24 @@ void tcp_parse_options(const struct stack *st, const uint8_t *opt, int len, bool
 		 * nothing after it can be trusted to be aligned to an option. */
 		if (opsize < 2 || opsize > len)
 			return;
-		tcp_parse_one(st, kind, opt + 2, opsize, syn, estab, rx);
+		tcp_parse_one(st, kind, opt + 2, opsize, syn, estab, rx, foc);
 		opt += opsize;
 		len -= opsize;
 	}
+}
+
+/* The usual options of a synchronised segment, timestamps alone behind two
+ * NOPs as Linux and synack send them: read without walking the options
+ * (Linux: tcp_parse_aligned_timestamp). False for any other layout. */
+bool tcp_parse_aligned_timestamp(const uint8_t *opt, int len, struct tcp_options_received *rx)
+{
+	if (len != TCPOLEN_TSTAMP_ALIGNED || !rx->tstamp_ok || opt[0] != TCPOPT_NOP || opt[1] != TCPOPT_NOP ||
+	    opt[2] != TCPOPT_TIMESTAMP || opt[3] != TCPOLEN_TIMESTAMP)
+		return false;
+	rx->saw_tstamp = true;
+	rx->rcv_tsval = get_be32(opt + 4);
+	rx->rcv_tsecr = get_be32(opt + 8);
+	return true;
 }
 
 /* ------------------------------------------------------------ writing */

@@ -65,8 +65,11 @@ static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct 
 	th->flags = x->flags;
 	th->window = htons(x->win);
 	memcpy(th + 1, optbuf, (size_t)optlen);
-	th->check = htons(csum_fold(csum_partial(th, skb->len,
-						 csum_tcpudp_nofold(x->saddr, x->daddr, skb->len, IPPROTO_TCP, 0))));
+	if (st->dev.tx_csum) /* the device sums the segment (CHECKSUM_PARTIAL) */
+		th->check = htons((uint16_t)~csum_fold(csum_tcpudp_nofold(x->saddr, x->daddr, skb->len, IPPROTO_TCP, 0)));
+	else
+		th->check = htons(csum_fold(csum_partial(th, skb->len,
+							 csum_tcpudp_nofold(x->saddr, x->daddr, skb->len, IPPROTO_TCP, 0))));
 	skb_reset_transport_header(skb);
 	MIB_INC(st, TcpOutSegs);
 	return ip_build_and_send_pkt(st, skb, &o);
@@ -86,7 +89,7 @@ static uint32_t tcp_tsval(const struct stack *st, uint32_t offset) { return stac
 static void tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
 {
 	const struct sysctls *sc = &sk->st->sysctl;
-	const struct tcp_fastopen_cookie *foc = &sk->fastopen_req.cookie;
+	const struct tcp_fastopen_cookie *foc = sk->fastopen_req ? &sk->fastopen_req->cookie : NULL;
 	int remaining = 40 - 4;
 
 	memset(o, 0, sizeof(*o));
@@ -106,7 +109,7 @@ static void tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
 	o->sack_perm = sc->tcp_sack != 0;
 	if (o->sack_perm && !o->ts)
 		remaining -= 4;
-	if (sk->fastopen_req.active && foc->len >= 0) { /* fastopen: */
+	if (foc && foc->len >= 0) { /* fastopen: */
 		int need = (foc->len + (foc->exp ? 4 : 2) + 3) & ~3;
 
 		if (remaining >= need) {
@@ -164,16 +167,17 @@ static void tcp_established_options(const struct sock *sk, struct tcp_out_option
 		o->tsval = tcp_tsval(sk->st, sk->tsoffset);
 		o->tsecr = sk->rx_opt.ts_recent;
 	}
-	if (sk->rx_opt.sack_ok) {
+	if (sk->rx_opt.sack_ok && sk->ooo) {
+		const struct tcp_ooo *q = sk->ooo;
 		unsigned int room = (MAX_TCP_OPTION_SPACE - (o->ts ? TCPOLEN_TSTAMP_ALIGNED : 0) - 4) / 8;
-		if (sk->dsack && o->num_sack_blocks < room) {
-			o->sack_blocks[0][0] = sk->dsack_start;
-			o->sack_blocks[0][1] = sk->dsack_end;
+		if (q->dsack && o->num_sack_blocks < room) {
+			o->sack_blocks[0][0] = q->dsack_start;
+			o->sack_blocks[0][1] = q->dsack_end;
 			o->num_sack_blocks = 1;
 		}
-		for (unsigned int i = 0; i < sk->num_sacks && o->num_sack_blocks < room; i++) {
-			o->sack_blocks[o->num_sack_blocks][0] = sk->selective_acks[i][0];
-			o->sack_blocks[o->num_sack_blocks][1] = sk->selective_acks[i][1];
+		for (unsigned int i = 0; i < q->num_sacks && o->num_sack_blocks < room; i++) {
+			o->sack_blocks[o->num_sack_blocks][0] = q->selective_acks[i][0];
+			o->sack_blocks[o->num_sack_blocks][1] = q->selective_acks[i][1];
 			o->num_sack_blocks++;
 		}
 	}
@@ -192,7 +196,7 @@ static uint32_t tcp_receive_window(const struct sock *sk)
  * twice its payload (which keeps Linux's default 50% scaling ratio exact). */
 uint64_t tcp_rmem_alloc(const struct sock *sk)
 {
-	return 2 * (sk->receive_queue.bytes + sk->out_of_order_queue.bytes);
+	return 2 * ((uint64_t)sk->receive_queue.bytes + tcp_ooo_bytes(sk));
 }
 
 static int32_t tcp_space(const struct sock *sk)
@@ -206,7 +210,7 @@ static int32_t tcp_space(const struct sock *sk)
  * scaled window is not lost and an unscaled one stays a multiple of the
  * peer's segment size; a nearly full buffer offers a zero window rather
  * than a silly small one (SWS avoidance, RFC 1122 4.2.3.3). */
-static uint32_t __tcp_select_window(struct sock *sk)
+static uint32_t tcp_window_for(const struct sock *sk, bool *end_quickack)
 {
 	int32_t mss = sk->rcv_mss ? sk->rcv_mss : TCP_MSS_DEFAULT;
 	int32_t free_space = tcp_space(sk);
@@ -221,7 +225,7 @@ static uint32_t __tcp_select_window(struct sock *sk)
 			return 0;
 	}
 	if (free_space < (full_space >> 1)) {
-		sk->icsk_ack.quick = 0;
+		*end_quickack = true;
 		free_space &= ~((1 << ws) - 1);
 		if (free_space < (allowed_space >> 4) || free_space < mss)
 			return 0;
@@ -240,12 +244,23 @@ static uint32_t __tcp_select_window(struct sock *sk)
 	return (uint32_t)window;
 }
 
+/* A buffer under pressure ends quick-ACK mode, as Linux's does. */
+static uint32_t __tcp_select_window(struct sock *sk)
+{
+	bool end_quickack = false;
+	uint32_t win = tcp_window_for(sk, &end_quickack);
+
+	if (end_quickack)
+		sk->icsk_ack.quick = 0;
+	return win;
+}
+
+/* The window __tcp_select_window would pick, leaving quick-ACK mode alone. */
 uint32_t tcp_select_window_peek(const struct sock *sk)
 {
-	/* __tcp_select_window may end quick-ACK mode; a peek must not. */
-	struct sock copy = *sk;
+	bool end_quickack = false;
 
-	return __tcp_select_window(&copy);
+	return tcp_window_for(sk, &end_quickack);
 }
 
 /* The window field of a non-SYN segment (Linux: tcp_select_window). */
@@ -331,7 +346,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 	struct tcp_xmit x = {
 		.saddr = sk->c.laddr, .daddr = sk->c.raddr, .sport = sk->c.lport, .dport = sk->c.rport,
 		.seq = seq, .ack = sk->rcv_nxt, .flags = flags, .tos = sk->tos, .opts = &opts, .use_id = true,
-		.id = (uint16_t)sk->inet_id++,
+		.id = sk->inet_id++,
 	};
 
 	if (flags & TCPHDR_SYN) {
@@ -342,13 +357,22 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 		/* A D-SACK reports one duplicate, once (Linux clears
 		 * rx_opt.dsack in tcp_options_write). */
 		if (opts.num_sack_blocks)
-			sk->dsack = false;
+			sk->ooo->dsack = false;
 		x.win = (uint16_t)tcp_select_window(sk);
 	}
 	if (flags & TCPHDR_ACK)
 		tcp_event_ack_sent(sk);
 	sk->segs_out++;
 	return tcp_xmit_segment(sk->st, skb, &x);
+}
+
+/* What goes down the stack for a queued skb: a clone sharing its data, as
+ * Linux's tcp_transmit_skb makes, so no payload is copied. The headers go
+ * into the shared headroom, which the queued skb never reads; if an earlier
+ * clone still holds the data (waiting on ARP), a copy keeps its headers. */
+static struct sk_buff *tcp_xmit_clone(struct sk_buff *skb)
+{
+	return skb_cloned(skb) ? skb_copy(skb) : skb_clone(skb);
 }
 
 /* Send (a clone of) the head of the retransmit queue: the SYN or SYN-ACK. */
@@ -360,7 +384,7 @@ static int tcp_transmit_rtx_head(struct sock *sk)
 	if (list_empty(&sk->rtx_queue.list))
 		return -EINVAL;
 	skb = list_first_entry(&sk->rtx_queue.list, struct sk_buff, list);
-	c = skb_copy(skb);
+	c = tcp_xmit_clone(skb);
 	if (!c)
 		return -ENOBUFS;
 	TCP_SKB_CB(skb)->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
@@ -438,7 +462,7 @@ int tcp_connect(struct sock *sk)
 	if (!syn)
 		return -ENOBUFS;
 	sk->retrans_stamp = stack_jiffies(sk->st);
-	err = sk->fastopen_req.active ? tcp_send_syn_data(sk, syn) : tcp_transmit_rtx_head(sk);
+	err = sk->fastopen_req ? tcp_send_syn_data(sk, syn) : tcp_transmit_rtx_head(sk);
 	if (err == -ENOBUFS)
 		return err;
 	sk->snd_nxt = sk->write_seq;
@@ -606,8 +630,8 @@ static uint32_t tcp_synack_window(const struct request_sock *req)
 
 void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct sk_buff *skb)
 {
-	tcp_v4_send_ack(req->st, skb, req->snt_isn + 1, req->rcv_nxt, tcp_synack_window(req) >> req->rcv_wscale,
-			tcp_tsval(req->st, req->ts_off), req->ts_recent, req->tstamp_ok, req->tos);
+	tcp_v4_send_ack(req_st(req), skb, req->snt_isn + 1, req->rcv_nxt, tcp_synack_window(req) >> req->rcv_wscale,
+			tcp_tsval(req_st(req), req->ts_off), req->ts_recent, req->tstamp_ok, req->tos);
 }
 
 /* Linux's tcp_make_synack + tcp_v4_send_synack for a request sock. */
@@ -616,7 +640,7 @@ int tcp_v4_send_synack(struct request_sock *req) { return tcp_v4_send_synack_foc
 /* fastopen: ... with the Fast Open cookie foc when it fits (tcp_synack_options). */
 int tcp_v4_send_synack_foc(struct request_sock *req, const struct tcp_fastopen_cookie *foc)
 {
-	struct stack *st = req->st;
+	struct stack *st = req_st(req);
 	struct tcp_out_options opts = { .mss = true, .mss_val = req->mss_adv };
 	struct tcp_xmit x = {
 		.saddr = req->c.laddr, .daddr = req->c.raddr, .sport = req->c.lport, .dport = req->c.rport,
@@ -753,7 +777,7 @@ static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
 
 	if (tcp_packets_in_flight(sk) == 0)
 		tcp_ca_event(sk, CA_EVENT_TX_START);
-	c = skb_copy(skb);
+	c = tcp_xmit_clone(skb);
 	if (!c)
 		return -ENOBUFS;
 	skb_unlink(skb, &sk->write_queue);
@@ -908,7 +932,7 @@ int tcp_retransmit_one(struct sock *sk, struct sk_buff *skb)
 	}
 	if (skb->len > tcp_current_mss(sk) && tcp_fragment(sk, &sk->rtx_queue, skb, tcp_current_mss(sk)))
 		return -ENOBUFS;
-	c = skb_copy(skb);
+	c = tcp_xmit_clone(skb);
 	if (!c)
 		return -ENOBUFS;
 	if (sk->undo_retrans < 0)

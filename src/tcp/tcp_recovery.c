@@ -25,7 +25,7 @@ void tcp_rack_advance(struct sock *sk, uint8_t sacked, uint32_t end_seq, uint64_
 	 * sample longer than the minimum RTT is trusted. */
 	if ((sacked & TCPCB_EVER_RETRANS) && rtt_us < sk->min_rtt_us)
 		return;
-	sk->rack.advanced = true;
+	sk->rack_advanced = true;
 	sk->rack.rtt_us = rtt_us;
 	if (tcp_rack_sent_after(xmit_us, sk->rack.mstamp, end_seq, sk->rack.end_seq)) {
 		sk->rack.mstamp = xmit_us;
@@ -37,7 +37,7 @@ void tcp_rack_advance(struct sock *sk, uint8_t sacked, uint32_t end_seq, uint64_
  * already proves loss; otherwise a quarter of the minimum RTT. */
 static uint32_t tcp_rack_reo_wnd(const struct sock *sk)
 {
-	uint32_t steps = sk->rack.reo_wnd_steps ? sk->rack.reo_wnd_steps : 1;
+	uint32_t steps = sk->rack_reo_wnd_steps ? sk->rack_reo_wnd_steps : 1;
 	uint32_t min_rtt = sk->min_rtt_us == ~0u ? 0 : sk->min_rtt_us;
 
 	if (!sk->reord_seen) {
@@ -81,9 +81,9 @@ bool tcp_rack_mark_lost(struct sock *sk)
 {
 	uint32_t timeout;
 
-	if (!sk->rack.advanced)
+	if (!sk->rack_advanced)
 		return false;
-	sk->rack.advanced = false;
+	sk->rack_advanced = false;
 	timeout = tcp_rack_detect_loss(sk);
 	if (timeout)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_REO_TIMEOUT, (timeout + TCP_TIMEOUT_MIN_US + 999) / 1000);

@@ -69,11 +69,11 @@ static uint32_t tcp_cookie_time(const struct stack *st)
 void tcp_synq_overflow(struct sock *sk)
 {
 	uint64_t now = tcp_jiffies64(sk->st);
-	uint64_t last = sk->synq_overflow_ms;
+	uint64_t last = sk->rskq->synq_overflow_ms;
 
 	if (last && now >= last && now <= last + SYNQ_OVERFLOW_HZ_MS)
 		return;
-	sk->synq_overflow_ms = now ? now : 1;
+	sk->rskq->synq_overflow_ms = now ? now : 1;
 }
 
 /* No cookie sent within the last two minutes (one second of slack before
@@ -81,7 +81,7 @@ void tcp_synq_overflow(struct sock *sk)
 bool tcp_synq_no_recent_overflow(const struct sock *sk)
 {
 	uint64_t now = tcp_jiffies64(sk->st);
-	uint64_t last = sk->synq_overflow_ms;
+	uint64_t last = sk->rskq->synq_overflow_ms;
 
 	if (!last)
 		return true;
@@ -235,7 +235,7 @@ static void cookie_parse_ack_options(struct stack *st, const struct sk_buff *skb
 	memset(rx, 0, sizeof(*rx));
 	*tsoff = 0;
 	if (optlen > 0)
-		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, false, false, rx);
+		tcp_parse_options(st, (const uint8_t *)(th + 1), optlen, false, false, rx, NULL);
 	if (rx->saw_tstamp && rx->rcv_tsecr) {
 		*tsoff = secure_tcp_ts_off(st, ip_hdr(skb)->daddr, ip_hdr(skb)->saddr);
 		rx->rcv_tsecr -= *tsoff;
@@ -250,9 +250,7 @@ static void cookie_tcp_reqsk_init(struct request_sock *req, struct sock *listene
 	struct cookie_tuple t = cookie_tuple_of(skb);
 
 	memset(req, 0, sizeof(*req));
-	req->st = listener->st;
 	req->listener = listener;
-	INIT_LIST_HEAD(&req->listener_node);
 	INIT_HLIST_NODE(&req->c.node);
 	req->c.state = TCP_NEW_SYN_RECV;
 	req->c.laddr = t.daddr;
@@ -295,7 +293,7 @@ static struct sock *tcp_get_cookie_sock(struct request_sock *req, const struct s
 	struct stack *st = listener->st;
 	struct sock *child;
 
-	if (listener->ack_backlog > listener->max_ack_backlog) {
+	if (listener->rskq->ack_backlog > listener->rskq->max_ack_backlog) {
 		MIB_INC(st, TcpExtListenOverflows);
 		MIB_INC(st, TcpExtListenDrops);
 		return NULL;
@@ -305,8 +303,8 @@ static struct sock *tcp_get_cookie_sock(struct request_sock *req, const struct s
 		MIB_INC(st, TcpExtListenDrops);
 		return NULL;
 	}
-	list_add_tail(&child->accept_node, &listener->accept_queue);
-	listener->ack_backlog++;
+	list_add_tail(&child->accept_node, &listener->rskq->accept_queue);
+	listener->rskq->ack_backlog++;
 	trace_event(st, "cookie_v4_check", "child created %u -> %u", child->c.lport, child->c.rport);
 	return child;
 }

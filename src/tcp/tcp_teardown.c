@@ -3,6 +3,7 @@
  * they are kept together here. The TIME-WAIT minisock is in
  * tcp_minisocks.c. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/stack.h"
 #include "core/trace.h"
@@ -187,14 +188,14 @@ void tcp_keepalive_timer(struct stack *st, struct timer *t)
  * children are freed - reset first when the stack is still running. */
 void inet_csk_listen_stop(struct sock *sk, bool reset_children)
 {
-	struct request_sock *req, *rn;
 	struct sock *child, *cn;
 
-	list_for_each_entry_safe(req, rn, &sk->syn_queue, listener_node)
-		inet_csk_reqsk_queue_drop(req);
-	list_for_each_entry_safe(child, cn, &sk->accept_queue, accept_node) {
+	if (!sk->rskq)
+		return;
+	inet_ehash_drop_requests(sk);
+	list_for_each_entry_safe(child, cn, &sk->rskq->accept_queue, accept_node) {
 		list_del_init(&child->accept_node);
-		sk->ack_backlog--;
+		sk->rskq->ack_backlog--;
 		child->parent = NULL;
 		child->orphan = true;
 		if (reset_children && (child->c.state == TCP_ESTABLISHED || child->c.state == TCP_CLOSE_WAIT ||
@@ -228,7 +229,6 @@ static void tcp_disconnect_reset_vars(struct sock *sk)
 	sk->packets_out = sk->sacked_out = sk->lost_out = sk->retrans_out = 0;
 	sk->retrans_stamp = 0;
 	sk->max_window = 0;
-	sk->num_sacks = 0;
 	sk->rx_opt.ts_recent = 0;
 	sk->rx_opt.ts_recent_stamp = 0;
 	sk->rx_opt.saw_tstamp = false;
@@ -261,10 +261,11 @@ int tcp_disconnect(struct sock *sk, int flags)
 	skb_queue_purge(&sk->write_queue);
 	skb_queue_purge(&sk->rtx_queue);
 	tcp_fastopen_active_disable_ofo_check(sk); /* fastopen: */
-	skb_queue_purge(&sk->out_of_order_queue);
+	tcp_ooo_free(sk); /* and the SACK state with it: the next connection starts clean */
 	tcp_disconnect_reset_vars(sk);
 	/* fastopen: the next connect starts afresh. */
-	memset(&sk->fastopen_req, 0, sizeof(sk->fastopen_req));
+	free(sk->fastopen_req);
+	sk->fastopen_req = NULL;
 	sk->defer_connect = false;
 	sk->syn_fastopen = sk->syn_fastopen_exp = sk->syn_fastopen_ch = false;
 	sk->syn_data = sk->syn_data_acked = false;
@@ -434,8 +435,9 @@ void tcp_fin(struct sock *sk)
 		break;
 	}
 	/* Nothing can follow the FIN: out-of-order data is moot. */
-	skb_queue_purge(&sk->out_of_order_queue);
-	sk->num_sacks = 0;
+	tcp_ooo_purge(sk);
+	if (sk->ooo)
+		sk->ooo->num_sacks = 0;
 	if (!sk->orphan)
 		sk_state_change(sk);
 }

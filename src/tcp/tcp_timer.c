@@ -204,6 +204,22 @@ uint32_t tcp_probe0_when(const struct sock *sk)
 	return when < TCP_RTO_MAX_MS ? (uint32_t)when : TCP_RTO_MAX_MS;
 }
 
+/* TCP_USER_TIMEOUT bounds zero-window probing too (RFC 1122 4.2.2.17 lets
+ * an answered prober go on for ever otherwise). Probing started when the
+ * first probe found the send head unsent: its send time, still unused,
+ * keeps that moment, as Linux keeps it in the head's timestamp. */
+static bool tcp_probe_user_timeout(struct sock *sk)
+{
+	struct tcp_skb_cb *head = TCP_SKB_CB(list_first_entry(&sk->write_queue.list, struct sk_buff, list));
+	uint64_t now_us = stack_now(sk->st) / NSEC_PER_USEC;
+
+	if (!head->tx_us) {
+		head->tx_us = now_us;
+		return false;
+	}
+	return sk->icsk_user_timeout && now_us - head->tx_us > (uint64_t)sk->icsk_user_timeout * 1000;
+}
+
 /* Linux's tcp_probe_timer: the peer's window is zero and nothing is in
  * flight; probe it with backoff, and give up like a retransmission would. */
 static void tcp_probe_timer(struct sock *sk)
@@ -213,6 +229,10 @@ static void tcp_probe_timer(struct sock *sk)
 	if (sk->packets_out || list_empty(&sk->write_queue.list)) {
 		sk->probes_out = 0;
 		sk->icsk_backoff = 0;
+		return;
+	}
+	if (tcp_probe_user_timeout(sk)) {
+		tcp_write_err(sk);
 		return;
 	}
 	if (sk->orphan) {

@@ -23,7 +23,7 @@ void sc_usage(const struct stack *st, struct sc_usage *u)
 	u->frag_mem = st->frags.mem;
 	u->neigh_entries = st->arp.entries;
 	u->ehash = t->hinfo.ehash_count;
-	u->timewait = list_count(&t->timewait);
+	u->timewait = t->tw_count;
 	u->orphans = list_count(&t->orphans);
 	u->sockets = 0;
 	for (int fd = 0; fd < t->nfds; fd++)
@@ -52,13 +52,14 @@ int sc_sock_usage(const struct stack *st, int fd, struct sc_sock_usage *u)
 
 	if (fd < 0 || fd >= st->tcp.nfds || !(sk = st->tcp.fds[fd]))
 		return -1;
-	u->syn_queue = sk->qlen;
-	u->accept_queue = list_count(&sk->accept_queue);
+	u->syn_queue = sk->rskq ? sk->rskq->qlen : 0;
+	u->accept_queue = sk->rskq ? list_count(&sk->rskq->accept_queue) : 0;
 	queue_counts(&sk->receive_queue, &u->rcv_skbs, &u->rcv_bytes);
-	queue_counts(&sk->out_of_order_queue, &u->ofo_skbs, &u->ofo_bytes);
+	u->ofo_skbs = sk->ooo ? sk->ooo->queue.qlen : 0;
+	u->ofo_bytes = tcp_ooo_bytes(sk);
 	queue_counts(&sk->rtx_queue, &u->rtx_skbs, &u->rtx_bytes);
 	queue_counts(&sk->write_queue, &u->write_skbs, &u->write_bytes);
-	u->ofo_truesize = queue_truesize(&sk->out_of_order_queue);
+	u->ofo_truesize = sk->ooo ? queue_truesize(&sk->ooo->queue) : 0;
 	u->rcv_truesize = queue_truesize(&sk->receive_queue);
 	u->rcvbuf = sk->sk_rcvbuf;
 	u->sndbuf = sk->sk_sndbuf;

@@ -327,6 +327,35 @@ TEST(estab_peer_zero_window_persist_probes_backoff)
 	SC_FREE(sc);
 }
 
+/* TCP_USER_TIMEOUT 1000 ms ends zero-window probing even though every probe
+ * is answered: probes at 200 and 650 ms, and at 1500 ms - more than 1000 ms
+ * after the first - the connection fails with ETIMEDOUT instead, without a
+ * segment (Linux: tcp_probe_timer, tcp_write_err). */
+TEST(estab_zero_window_probing_ends_at_user_timeout)
+{
+	struct sc *sc = sc_new(NULL);
+	struct sc_conn c;
+	uint64_t t, probe[2] = { MS(200), MS(650) };
+
+	REQUIRE(OPEN_ACTIVE(sc, &c, SC_REMOTE_PORT) && ESTABLISH_ACTIVE(sc, &c));
+	CHECK_EQ(sc_setsockopt_int(sc, c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000), 0);
+	peer_ack(sc, &c, 0, 0, c.tsval);
+	t = sc_now(sc);
+	app_send(sc, &c, 0, 1000, 0);
+	for (int i = 0; i < 2; i++) {
+		sc_run_until(sc, t + probe[i]);
+		EXPECT(sc, .flags = F_ACK, .seq = V(c.iss), .len = V(0), .t = V64(t + probe[i]));
+		sc_run_until(sc, t + probe[i] + MS(50));
+		peer_ack(sc, &c, 0, 0, c.tsval);
+		EXPECT_NONE(sc);
+	}
+	sc_run_until(sc, t + MS(1500));
+	EXPECT_NONE(sc);
+	CHECK_EQ(sc_so_error(sc, c.fd), ETIMEDOUT);
+	CHECK_MIB(sc, "TcpExtTCPWinProbe", 2);
+	SC_FREE(sc);
+}
+
 int main(void)
 {
 	fill_payload();
@@ -340,5 +369,6 @@ int main(void)
 	RUN(estab_cork_partial_sent_by_probe_timer_at_rto);
 	RUN(estab_msg_more_holds_partial);
 	RUN(estab_peer_zero_window_persist_probes_backoff);
+	RUN(estab_zero_window_probing_ends_at_user_timeout);
 	return TEST_SUMMARY();
 }

@@ -537,8 +537,8 @@ static inline void sf_sample(struct sf_run *r)
 	const struct sock *l = sf_listener(r);
 	struct sf_peak *p = &r->peak;
 
-	if (l && l->qlen > p->synq)
-		p->synq = l->qlen;
+	if (l && l->rskq && l->rskq->qlen > p->synq)
+		p->synq = l->rskq->qlen;
 	if (s->tcp.hinfo.ehash_count > p->ehash)
 		p->ehash = s->tcp.hinfo.ehash_count;
 	if (s->skb_pool.live_skbs > p->skbs)

@@ -214,7 +214,7 @@ TEST(flood_state_expires_after_the_flood)
 
 	REQUIRE(r);
 	REQUIRE(res.ok == LEGIT);
-	CHECK_EQ(sf_listener(r)->qlen, BACKLOG + 1);
+	CHECK_EQ(sf_listener(r)->rskq->qlen, BACKLOG + 1);
 	synack_close(r->st[1], r->lfd);
 	r->lfd = -1;
 	synack_run_virtual(r->clk, r->st, 2, synack_clock_now(r->clk) + 130 * NS_PER_SEC);
@@ -260,7 +260,7 @@ TEST(stacks_freed_mid_flood_leak_nothing)
 	before = heap_in_use();
 	REQUIRE(sf_setup(r, &c) == 0);
 	sf_run_until(r, 500);
-	REQUIRE(sf_listener(r)->qlen == BACKLOG + 1);
+	REQUIRE(sf_listener(r)->rskq->qlen == BACKLOG + 1);
 	REQUIRE(r->st[1]->arp.entries > 100);
 	REQUIRE(r->started > 0 && !sf_all_over(r));
 	CHECK(!HEAP_COUNTED || heap_in_use() > before);

@@ -105,7 +105,10 @@ static uint64_t gate_next(struct synack_link *l)
 	return g->inner->ops->next_deadline(g->inner);
 }
 static void gate_destroy(struct synack_link *l) { (void)l; }
-static const struct synack_link_ops gate_ops = { "gate", gate_send, gate_recv, gate_fd, gate_next, gate_destroy };
+static const struct synack_link_ops gate_ops = {
+	.kind = "gate", .send = gate_send, .recv = gate_recv, .wait_fd = gate_fd, .next_deadline = gate_next,
+	.destroy = gate_destroy,
+};
 
 /* ------------------------------------------------------------ the world */
 

@@ -47,7 +47,10 @@ static inline int cap_recv(struct synack_link *l, void *buf, size_t cap) { (void
 static inline int cap_wait_fd(struct synack_link *l) { (void)l; return -1; }
 static inline uint64_t cap_next(struct synack_link *l) { (void)l; return SYNACK_NEVER; }
 static inline void cap_destroy(struct synack_link *l) { (void)l; }
-static const struct synack_link_ops cap_ops = { "cap", cap_send, cap_recv, cap_wait_fd, cap_next, cap_destroy };
+static const struct synack_link_ops cap_ops = {
+	.kind = "cap", .send = cap_send, .recv = cap_recv, .wait_fd = cap_wait_fd, .next_deadline = cap_next,
+	.destroy = cap_destroy,
+};
 
 struct harness {
 	struct synack_clock *clk;

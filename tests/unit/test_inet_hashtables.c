@@ -98,6 +98,42 @@ TEST(ehash_insert_lookup_remove_many)
 	env_free(&e);
 }
 
+/* Past two entries per bucket the table doubles, every entry stays findable,
+ * the chains stay short, and emptying it keeps the grown table. */
+TEST(ehash_grows_with_its_entries)
+{
+	enum { N = 40000 };
+	struct env e;
+	static struct sock *sks[N];
+	uint32_t laddr = A("10.0.0.1"), longest = 0;
+
+	env_init(&e, 9);
+	for (int i = 0; i < N; i++) {
+		uint32_t raddr = htonl(ntohl(A("10.1.0.0")) + (uint32_t)(i / 1000));
+
+		sks[i] = mk(e.st, laddr, 8080, raddr, (uint16_t)(10000 + i % 1000));
+		inet_ehash_insert(e.st, &sks[i]->c);
+		CHECK(e.st->tcp.hinfo.ehash_count <= 2 * (e.st->tcp.hinfo.ehash_mask + 1));
+	}
+	CHECK_EQ(e.st->tcp.hinfo.ehash_mask + 1, 32768u); /* 4096 doubled three times */
+	for (uint32_t b = 0; b <= e.st->tcp.hinfo.ehash_mask; b++) {
+		uint32_t len = 0;
+
+		for (struct hlist_node *p = e.st->tcp.hinfo.ehash[b].first; p; p = p->next)
+			len++;
+		longest = len > longest ? len : longest;
+	}
+	CHECK(longest <= 12);
+	for (int i = 0; i < N; i++)
+		CHECK(inet_lookup_established(e.st, sks[i]->c.raddr, sks[i]->c.rport, laddr, 8080) == &sks[i]->c);
+	for (int i = 0; i < N; i++) {
+		inet_ehash_remove(e.st, &sks[i]->c);
+		sk_free(sks[i]);
+	}
+	CHECK_EQ(e.st->tcp.hinfo.ehash_count, 0);
+	env_free(&e);
+}
+
 TEST(ehash_spreads_and_holds_request_socks)
 {
 	struct env e;
@@ -110,7 +146,7 @@ TEST(ehash_spreads_and_holds_request_socks)
 		sks[i] = mk(e.st, A("10.0.0.1"), 80, A("10.0.0.2"), (uint16_t)(40000 + i));
 		inet_ehash_insert(e.st, &sks[i]->c);
 	}
-	for (uint32_t b = 0; b < (1u << TCP_EHASH_BITS); b++)
+	for (uint32_t b = 0; b <= e.st->tcp.hinfo.ehash_mask; b++)
 		used += e.st->tcp.hinfo.ehash[b].first != NULL;
 	CHECK(used > 400);       /* a keyed hash, not one long chain */
 
@@ -482,6 +518,7 @@ TEST(connect_from_bound_port_checks_only_the_tuple)
 int main(void)
 {
 	RUN(ehash_insert_lookup_remove_many);
+	RUN(ehash_grows_with_its_entries);
 	RUN(ehash_spreads_and_holds_request_socks);
 	RUN(ehash_key_differs_per_seed);
 	RUN(listener_exact_beats_wildcard);

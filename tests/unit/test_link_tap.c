@@ -64,6 +64,38 @@ TEST(open_send_recv)
 	CHECK_EQ(if_nametoindex("sntest0"), 0);
 }
 
+/* Offloads by default, plain frames when asked; either way the sizes the
+ * stack allocates for follow (max_frame), and only TAP links have stats. */
+TEST(offloads_on_by_default_and_off_on_request)
+{
+	struct synack_tap_config cfg = { .ifname = "sntest1" };
+	struct synack_tap_stats s;
+	struct synack_link *l = NULL;
+	uint8_t buf[2000];
+
+	REQUIRE(synack_tap_open_config(&cfg, &l) == 0);
+	REQUIRE(synack_tap_get_stats(l, &s) == 0);
+	CHECK(s.offload);
+	CHECK_EQ(l->max_frame, 14 + 65535);
+	CHECK_EQ(l->features, SYNACK_LINK_F_TX_CSUM);
+	CHECK(l->ops->recv_meta && l->ops->send_more && l->ops->flush);
+	/* A buffer shorter than max_frame still works for short frames. */
+	CHECK(l->ops->recv(l, buf, sizeof(buf)) >= 0);
+	CHECK_EQ(l->ops->flush(l), 0);
+	synack_link_destroy(l);
+
+	cfg.no_offload = true;
+	REQUIRE(synack_tap_open_config(&cfg, &l) == 0);
+	REQUIRE(synack_tap_get_stats(l, &s) == 0);
+	CHECK(!s.offload);
+	CHECK_EQ(l->max_frame, 0);
+	CHECK_EQ(l->features, 0);
+	CHECK_EQ(synack_tap_get_stats(NULL, &s), -EINVAL);
+	CHECK_EQ(synack_tap_get_stats(l, NULL), -EINVAL);
+	CHECK_EQ(synack_tap_open_config(NULL, &l), -EINVAL);
+	synack_link_destroy(l);
+}
+
 /* CI sets SYNACK_REQUIRE_INTEROP=1: there a missing TAP is a failure. */
 static int skip_status(void)
 {
@@ -80,6 +112,7 @@ static int run_in_namespace(void)
 	}
 	RUN(bad_names);
 	RUN(open_send_recv);
+	RUN(offloads_on_by_default_and_off_on_request);
 	return TEST_SUMMARY();
 }
 

@@ -282,7 +282,7 @@ TEST(listen_paths)
 	fd = synack_socket(e.st);
 	/* An unbound socket gets a port (inet_autobind). */
 	CHECK_EQ(synack_listen(e.st, fd, -1), 0);
-	CHECK_EQ(SK(&e, fd)->max_ack_backlog, 4096);   /* negative: capped at somaxconn */
+	CHECK_EQ(SK(&e, fd)->rskq->max_ack_backlog, 4096);   /* negative: capped at somaxconn */
 	CHECK_EQ(synack_tcp_state(e.st, fd), TCP_LISTEN);
 	CHECK_STR(synack_tcp_state_name(TCP_LISTEN), "LISTEN");
 	CHECK_EQ(synack_getsockname(e.st, fd, &got), 0);
@@ -290,13 +290,13 @@ TEST(listen_paths)
 	CHECK(inet_lookup_listener(e.st, inet_addr("10.0.0.1"), ntohs(got.sin_port)) == SK(&e, fd));
 	/* listen again: only the backlog changes. */
 	CHECK_EQ(synack_listen(e.st, fd, 10), 0);
-	CHECK_EQ(SK(&e, fd)->max_ack_backlog, 10);
+	CHECK_EQ(SK(&e, fd)->rskq->max_ack_backlog, 10);
 	CHECK_EQ(synack_listen(e.st, fd, 0), 0);
-	CHECK_EQ(SK(&e, fd)->max_ack_backlog, 0);
+	CHECK_EQ(SK(&e, fd)->rskq->max_ack_backlog, 0);
 	CHECK_EQ(synack_setsockopt(e.st, fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)), 0);
 	CHECK_EQ(synack_sysctl_set(e.st, "net.core.somaxconn", 100), 0);
 	CHECK_EQ(synack_listen(e.st, fd, 5000), 0);
-	CHECK_EQ(SK(&e, fd)->max_ack_backlog, 100);
+	CHECK_EQ(SK(&e, fd)->rskq->max_ack_backlog, 100);
 	CHECK_EQ(get_int(&e, fd, SOL_SOCKET, SO_ACCEPTCONN), 1);
 	/* A listener cannot be bound, accepted from empty, or polled ready. */
 	CHECK_EQ(synack_bind(e.st, fd, &a), -EINVAL);
@@ -346,8 +346,8 @@ TEST(accept_paths)
 		kids[i]->c.rport = (uint16_t)(5000 + i);
 		kids[i]->c.state = TCP_ESTABLISHED;
 		kids[i]->parent = l;
-		list_add_tail(&kids[i]->accept_node, &l->accept_queue);
-		l->ack_backlog++;
+		list_add_tail(&kids[i]->accept_node, &l->rskq->accept_queue);
+		l->rskq->ack_backlog++;
 	}
 	CHECK_EQ(synack_poll(e.st, lfd), POLLIN | POLLRDNORM);
 	cfd = synack_accept(e.st, lfd, &peer);
@@ -356,7 +356,7 @@ TEST(accept_paths)
 	CHECK_EQ(peer.sin_family, AF_INET);
 	CHECK_EQ(peer.sin_addr.s_addr, inet_addr("10.0.0.2"));
 	CHECK_EQ(ntohs(peer.sin_port), 5000);
-	CHECK_EQ(l->ack_backlog, 1);
+	CHECK_EQ(l->rskq->ack_backlog, 1);
 	CHECK(child->parent == NULL);
 	CHECK(list_empty(&child->accept_node));
 	CHECK_EQ(child->sock_state, SS_CONNECTED);

@@ -32,8 +32,9 @@ struct parse_case {
 	uint8_t snd_wscale;
 	bool sack_ok, saw_tstamp;
 	uint32_t tsval, tsecr;
-	bool saw_fastopen;
+	bool saw_fastopen;          /* foc.len >= 0 */
 	uint8_t fastopen_len;
+	bool fastopen_exp;
 	uint8_t cookie[16];
 };
 
@@ -90,7 +91,9 @@ static const struct parse_case parse_cases[] = {
 	{ "fastopen 4-byte cookie", { 34, 6, 0xc0, 0xc1, 0xc2, 0xc3 }, 6, .syn = true, .mss_clamp = 536,
 	  .saw_fastopen = true, .fastopen_len = 4, .cookie = { 0xc0, 0xc1, 0xc2, 0xc3 } },
 	{ "fastopen experimental", { 254, 12, 0xf9, 0x89, COOKIE8 }, 12, .syn = true, .mss_clamp = 536,
-	  .saw_fastopen = true, .fastopen_len = 8, .cookie = { COOKIE8 } },
+	  .saw_fastopen = true, .fastopen_len = 8, .fastopen_exp = true, .cookie = { COOKIE8 } },
+	{ "fastopen experimental, then standard", { 254, 12, 0xf9, 0x89, COOKIE8, 34, 6, 0xc0, 0xc1, 0xc2, 0xc3 }, 18,
+	  .syn = true, .mss_clamp = 536, .saw_fastopen = true, .fastopen_len = 4, .cookie = { 0xc0, 0xc1, 0xc2, 0xc3 } },
 	{ "experimental, other magic", { 254, 12, 0xf9, 0x88, COOKIE8 }, 12, .syn = true, .mss_clamp = 536 },
 	{ "experimental too short for magic", { 254, 3, 0xf9, 4, 2 }, 5, .syn = true, .mss_clamp = 536,
 	  .sack_ok = true },
@@ -108,7 +111,8 @@ static void run_parse_case(struct stack *st, const struct parse_case *c)
 	size_t n = c->len > 0 ? (size_t)c->len : 1;
 	uint8_t *buf = malloc(n);
 	struct tcp_options_received rx = { .mss_clamp = 536, .user_mss = c->user_mss, .tstamp_ok = c->tstamp_ok,
-					   .saw_tstamp = true, .saw_fastopen = true, .fastopen_len = 3 };
+					   .saw_tstamp = true };
+	struct tcp_fastopen_cookie foc = { .len = 3, .exp = true }; /* stale: the parser resets it */
 
 	if (!buf)
 		abort();
@@ -116,7 +120,7 @@ static void run_parse_case(struct stack *st, const struct parse_case *c)
 	st->sysctl.tcp_window_scaling = !c->ws_off;
 	st->sysctl.tcp_sack = !c->sack_off;
 	st->sysctl.tcp_timestamps = !c->ts_off;
-	tcp_parse_options(st, buf, c->len, c->syn, c->estab, &rx);
+	tcp_parse_options(st, buf, c->len, c->syn, c->estab, &rx, &foc);
 	free(buf);
 
 	int before = test_failed_checks;
@@ -127,9 +131,11 @@ static void run_parse_case(struct stack *st, const struct parse_case *c)
 	CHECK_EQ(rx.saw_tstamp, c->saw_tstamp);
 	CHECK_EQ(rx.rcv_tsval, c->tsval);
 	CHECK_EQ(rx.rcv_tsecr, c->tsecr);
-	CHECK_EQ(rx.saw_fastopen, c->saw_fastopen);
-	CHECK_EQ(rx.fastopen_len, c->fastopen_len);
-	CHECK_MEM(rx.fastopen_cookie, c->cookie, c->fastopen_len);
+	CHECK_EQ(foc.len >= 0, c->saw_fastopen);
+	CHECK_EQ(foc.len < 0 ? 0 : foc.len, c->fastopen_len);
+	CHECK_EQ(foc.len >= 0 && foc.exp, c->fastopen_exp);
+	if (foc.len > 0)
+		CHECK_MEM(foc.val, c->cookie, c->fastopen_len);
 	CHECK_EQ(rx.tstamp_ok, c->tstamp_ok);   /* never negotiated here */
 	CHECK_EQ(rx.user_mss, c->user_mss);
 	if (test_failed_checks != before)
@@ -159,7 +165,7 @@ TEST(parse_keeps_negotiated_state)
 	static const uint8_t nops[] = { 1, 1, 1, 1 };
 
 	REQUIRE(st);
-	tcp_parse_options(st, nops, sizeof(nops), true, false, &rx);
+	tcp_parse_options(st, nops, sizeof(nops), true, false, &rx, NULL);
 	CHECK(!rx.saw_tstamp);
 	CHECK(rx.tstamp_ok && rx.wscale_ok && rx.sack_ok);
 	CHECK_EQ(rx.snd_wscale, 9);
@@ -185,6 +191,7 @@ TEST(parse_random_headers)
 		int len = (int)prng_below(&r, 41);
 		uint8_t *buf = malloc(len ? (size_t)len : 1);
 		struct tcp_options_received rx = { .mss_clamp = 536 };
+		struct tcp_fastopen_cookie foc;
 
 		REQUIRE(buf);
 		prng_bytes(&r, buf, (size_t)len);
@@ -195,10 +202,10 @@ TEST(parse_random_headers)
 			if (prng_below(&r, 2))
 				buf[i + 1] = (uint8_t)prng_below(&r, 20);
 		}
-		tcp_parse_options(st, buf, len, prng_below(&r, 2), prng_below(&r, 2), &rx);
+		tcp_parse_options(st, buf, len, prng_below(&r, 2), prng_below(&r, 2), &rx, &foc);
 		CHECK(rx.snd_wscale <= TCP_MAX_WSCALE);
-		CHECK(rx.fastopen_len <= 16 && !(rx.fastopen_len & 1));
-		CHECK(rx.saw_fastopen || rx.fastopen_len == 0);
+		CHECK(foc.len >= -1 && foc.len <= 16 && !(foc.len > 0 && (foc.len & 1)));
+		CHECK(foc.len != 2 && foc.len != 1);
 		free(buf);
 	}
 	synack_stack_free(st);
@@ -276,7 +283,7 @@ TEST(write_then_parse)
 	REQUIRE(st);
 	n = tcp_options_write(buf, &o);
 	REQUIRE(n <= MAX_TCP_OPTION_SPACE);
-	tcp_parse_options(st, buf, n, true, false, &rx);
+	tcp_parse_options(st, buf, n, true, false, &rx, NULL);
 	CHECK_EQ(rx.mss_clamp, 1460);
 	CHECK(rx.wscale_ok && rx.sack_ok && rx.saw_tstamp);
 	CHECK_EQ(rx.snd_wscale, 10);

@@ -66,9 +66,10 @@ struct cli_net_opts {
 	uint32_t mtu;
 	const char *pcap;
 	double loss;            /* --loss: frames dropped by synack_faulty_wrap, 0 = no wrapper */
+	bool no_offload;        /* --no-offload: plain frames on the TAP (no virtio-net header, GSO or TSO) */
 };
 
-/* 1: the current option was one of --tap/--addr/--gw/--mtu/--pcap/--loss
+/* 1: the current option was one of --tap/--addr/--gw/--mtu/--pcap/--loss/--no-offload
  * and was consumed; 0: not one of them; -1: invalid (usage error printed). */
 int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net);
 /* The usage lines every TAP command prints for those options. */
@@ -78,6 +79,8 @@ int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net);
 	"  --gw G        default gateway\n" \
 	"  --mtu N       set the interface MTU (default: keep the device's)\n" \
 	"  --pcap FILE   record every frame on the TAP to a pcap file\n" \
+	"  --no-offload  plain frames on the TAP: no checksum offload, no 64 KiB GSO/TSO\n" \
+	"                frames (the default uses them when the kernel agrees)\n" \
 	"  --loss P      drop each frame with probability P (0..1) in both directions,\n" \
 	"                with synack's fault-injecting link wrapper (seeded by --seed)\n"
 /* --sysctl NAME=VALUE, as `sysctl -w` takes it: numbers, and text for the
@@ -104,9 +107,13 @@ int cli_sysctl_apply(const char *prog, struct stack *st, const struct cli_sysctl
 int cli_net_require(const struct cli_command *cmd, const struct cli_net_opts *net);
 /* Open the TAP device net->tap and wrap it: the pcap recorder next to the
  * device (--pcap) and the fault injector around that (--loss, seeded by
- * seed). Errors are explained on stderr as "synack PROG: ...". */
+ * seed). *tap (when tap is not NULL) gets the device itself, for
+ * synack_tap_get_stats. Errors are explained on stderr as "synack PROG: ...". */
 int cli_net_open_link(const char *prog, const struct cli_net_opts *net, struct synack_clock *clk, uint64_t seed,
-		      struct synack_link **out);
+		      struct synack_link **out, struct synack_link **tap);
+/* The TAP's own counters in nstat's format, after the stack's (all of
+ * them with zeros, else the non-zero ones). */
+void cli_print_tap_stats(const struct synack_link *tap, bool zeros, FILE *f);
 /* synack_if_up with the --addr/--gw options; errors explained on stderr. */
 int cli_net_if_up(const char *prog, struct stack *st, struct synack_link *l, const struct cli_net_opts *net);
 /* Block until the stack has work (a frame on its wait fd or its next

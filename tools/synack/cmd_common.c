@@ -199,6 +199,8 @@ int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net)
 		ok = cli_opt_value(o, &net->pcap);
 	else if (cli_opt_is(o, "--loss"))
 		ok = cli_opt_double(o, 0.0, 1.0, &net->loss);
+	else if (cli_opt_is(o, "--no-offload"))
+		ok = net->no_offload = true;
 	else if (cli_opt_is(o, "--mtu")) {
 		ok = cli_opt_u64(o, 68, 65521, &v);
 		net->mtu = (uint32_t)v;
@@ -275,10 +277,14 @@ uint64_t cli_random_seed(void)
 }
 
 int cli_net_open_link(const char *prog, const struct cli_net_opts *net, struct synack_clock *clk, uint64_t seed,
-		      struct synack_link **out)
+		      struct synack_link **out, struct synack_link **tap)
 {
+	/* The fault injector reads frames through plain recv, which cannot
+	 * take the kernel's 64 KiB GSO frames: plain frames under it. */
+	struct synack_tap_config cfg = { .ifname = net->tap, .mtu = net->mtu,
+					 .no_offload = net->no_offload || net->loss > 0 };
 	struct synack_link *l, *w;
-	int err = synack_tap_open(net->tap, net->mtu, &l);
+	int err = synack_tap_open_config(&cfg, &l);
 	if (err == -ENOENT)
 		fprintf(stderr, "synack %s: no /dev/net/tun: this system cannot create TAP devices\n", prog);
 	else if (err == -EPERM || err == -EACCES)
@@ -287,6 +293,8 @@ int cli_net_open_link(const char *prog, const struct cli_net_opts *net, struct s
 		fprintf(stderr, "synack %s: opening tap %s: %s\n", prog, net->tap, cli_errstr(err));
 	if (err < 0)
 		return err;
+	if (tap)
+		*tap = l;
 	if (net->pcap) {
 		if ((err = synack_pcap_wrap(l, clk, net->pcap, &w)) < 0) {
 			fprintf(stderr, "synack %s: %s: %s\n", prog, net->pcap, cli_errstr(err));
@@ -389,4 +397,30 @@ void cli_trace_print(void *ctx, const struct synack_trace_event *ev)
 	char line[768];
 	cli_trace_format(line, sizeof(line), ev);
 	fprintf(ctx, "%s\n", line);
+}
+
+void cli_print_tap_stats(const struct synack_link *tap, bool zeros, FILE *f)
+{
+	struct synack_tap_stats s;
+
+	if (synack_tap_get_stats(tap, &s) < 0)
+		return;
+	const struct {
+		const char *name;
+		uint64_t v;
+	} rows[] = {
+		{ "TapOffload", s.offload },
+		{ "TapRxGsoFrames", s.rx_gso_frames },
+		{ "TapRxGsoBytes", s.rx_gso_bytes },
+		{ "TapRxCsumDone", s.rx_csum_done },
+		{ "TapRxBadVnetHdr", s.rx_bad_vnet_hdr },
+		{ "TapRxOversize", s.rx_oversize },
+		{ "TapTxGsoFrames", s.tx_gso_frames },
+		{ "TapTxGsoSegs", s.tx_gso_segs },
+		{ "TapTxFlushes", s.tx_flushes },
+		{ "TapTxErrors", s.tx_errors },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (zeros || rows[i].v)
+			fprintf(f, "%-32s%-16" PRIu64 "%6.1f\n", rows[i].name, rows[i].v, 0.0);
 }

@@ -870,7 +870,7 @@ static int get_setup(struct get *g)
 	if (!g->clk)
 		return -ENOMEM;
 	uint64_t seed = g->opt.seeded ? g->opt.seed : cli_random_seed();
-	if ((err = cli_net_open_link("get", &g->opt.net, g->clk, seed, &g->link)) < 0)
+	if ((err = cli_net_open_link("get", &g->opt.net, g->clk, seed, &g->link, NULL)) < 0)
 		return err;
 	struct synack_stack_config cfg = {
 		.clock = g->clk, .name = g->opt.net.tap, .seeded = g->opt.seeded, .seed = g->opt.seed,

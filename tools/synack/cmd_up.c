@@ -76,6 +76,7 @@ struct up {
 	struct up_opts opt;
 	struct synack_clock *clk;
 	struct synack_link *link;   /* the TAP, or the wrappers that own it */
+	struct synack_link *tap;    /* the TAP itself (owned through link) */
 	struct stack *st;
 	int lfd;                    /* the --listen socket, or -1 */
 	int cfd;                    /* the --connect socket while connecting, or -1 */
@@ -722,7 +723,7 @@ static int up_setup(struct up *u)
 		return -ENOMEM;
 	}
 	uint64_t fault_seed = u->opt.seeded ? u->opt.seed : cli_random_seed();
-	if ((err = cli_net_open_link("up", &u->opt.net, u->clk, fault_seed, &u->link)) < 0)
+	if ((err = cli_net_open_link("up", &u->opt.net, u->clk, fault_seed, &u->link, &u->tap)) < 0)
 		return err;
 	char mac[18];
 	cli_format_mac(mac, u->link->mac);
@@ -759,6 +760,7 @@ static void print_counters(const struct up *u)
 		for (size_t i = 0; i < synack_mib_count(); i++)
 			printf("%-32s%-16" PRIu64 "%6.1f\n", synack_mib_name(i), synack_mib_get(u->st, i), 0.0);
 	}
+	cli_print_tap_stats(u->tap, u->opt.zeros, stdout);
 	fflush(stdout);
 }
 
