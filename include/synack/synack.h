@@ -183,7 +183,8 @@ SYNACK_API int synack_pcap_wrap(struct synack_link *inner, struct synack_clock *
 				const char *path, struct synack_link **out);
 
 /* Wrap any link with the sim wire's faults (loss, duplication, reordering,
- * corruption, delay) in both directions. Owns inner. */
+ * corruption, delay) in both directions. Owns inner. -EINVAL for a link with
+ * offloads (a TAP opened without no_offload): faults apply to wire frames. */
 SYNACK_API int synack_faulty_wrap(struct synack_link *inner, struct synack_clock *clk,
 				  const struct synack_sim_config *cfg, struct synack_link **out);
 

@@ -88,8 +88,11 @@ size_t kmem_cache_destroy(struct kmem_cache *c)
 
 static struct slab_chunk *slab_chunk_new(struct kmem_cache *c)
 {
-	struct slab_chunk *ch = chunk_map();
+	struct slab_chunk *ch;
 
+	if (c->size > SLAB_CHUNK - SLAB_FIRST) /* not one object would fit */
+		return NULL;
+	ch = chunk_map();
 	if (!ch)
 		return NULL;
 	ch->cache = c;

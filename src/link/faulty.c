@@ -133,6 +133,10 @@ int synack_faulty_wrap(struct synack_link *inner, struct synack_clock *clk,
 
 	if (!link_usable(inner) || !clk || !out)
 		return -EINVAL;
+	/* Faults act on whole wire frames: an offloading link's merged frames
+	 * and unfinished checksums would be cut and corrupted unseen. */
+	if (inner->features || inner->max_frame > inner->mtu + ETH_HDR_LEN)
+		return -EINVAL;
 	err = fault_config_normalize(cfg, &c);
 	if (err < 0)
 		return err;

@@ -599,8 +599,19 @@ static int sock_check_iov(const struct iovec *iov, int iovcnt, size_t *total)
 
 /* Runs fn on iov, shortened as Linux shortens a transfer to MAX_RW_COUNT
  * bytes when the vector is longer than that. */
-static long sock_iov_call(struct sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			  long (*fn)(struct sock *, const struct iovec *, int, int))
+typedef long (*sock_iov_fn_t)(struct sock *, const struct iovec *, int, int);
+
+/* fn on the clock read once for the call (stack_time_hold). */
+static long sock_iov_fn(struct sock *sk, const struct iovec *iov, int iovcnt, int flags, sock_iov_fn_t fn)
+{
+	bool held = stack_time_hold(sk->st);
+	long ret = fn(sk, iov, iovcnt, flags);
+
+	stack_time_release(sk->st, held);
+	return ret;
+}
+
+static long sock_iov_call(struct sock *sk, const struct iovec *iov, int iovcnt, int flags, sock_iov_fn_t fn)
 {
 	struct iovec *short_iov;
 	size_t total = 0, left = SOCK_MAX_RW;
@@ -609,13 +620,8 @@ static long sock_iov_call(struct sock *sk, const struct iovec *iov, int iovcnt, 
 
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len < SOCK_MAX_RW ? iov[i].iov_len : SOCK_MAX_RW;
-	if (total <= SOCK_MAX_RW) {
-		bool held = stack_time_hold(sk->st);
-
-		ret = fn(sk, iov, iovcnt, flags);
-		stack_time_release(sk->st, held);
-		return ret;
-	}
+	if (total <= SOCK_MAX_RW)
+		return sock_iov_fn(sk, iov, iovcnt, flags, fn);
 	short_iov = malloc((size_t)iovcnt * sizeof(*short_iov));
 	if (!short_iov)
 		return -ENOMEM;
@@ -625,7 +631,7 @@ static long sock_iov_call(struct sock *sk, const struct iovec *iov, int iovcnt, 
 			short_iov[i].iov_len = left;
 		left -= short_iov[i].iov_len;
 	}
-	ret = fn(sk, short_iov, n, flags);
+	ret = sock_iov_fn(sk, short_iov, n, flags, fn);
 	free(short_iov);
 	return ret;
 }

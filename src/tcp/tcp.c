@@ -100,7 +100,7 @@ uint32_t tcp_inq(const struct sock *sk) { return sk->rcv_nxt - sk->copied_seq; }
  * flight (Linux: sk_stream_wspace with sk_wmem_queued). */
 uint32_t tcp_wspace(const struct sock *sk)
 {
-	uint64_t queued = sk->write_queue.bytes + sk->rtx_queue.bytes;
+	uint64_t queued = (uint64_t)sk->write_queue.bytes + sk->rtx_queue.bytes;
 
 	return queued >= sk->sk_sndbuf ? 0 : (uint32_t)(sk->sk_sndbuf - queued);
 }

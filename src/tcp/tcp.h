@@ -390,6 +390,16 @@ static inline struct stack *req_st(const struct request_sock *req)
 	return req->listener ? req->listener->st : req->tfo_child->st;
 }
 
+/* The SYN-ACK timeout after num_timeout retransmissions: 1 s doubled, at
+ * most TCP_RTO_MAX. num_timeout can pass 63 (tcp_synack_retries goes to
+ * 255): no shift by that. */
+static inline uint64_t reqsk_timeout_ms(const struct request_sock *req)
+{
+	uint64_t t = req->num_timeout < 32 ? REQSK_TIMEOUT_INIT_MS << req->num_timeout : TCP_RTO_MAX_MS;
+
+	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
+}
+
 #define SOCK_TIMEO_NOWAIT UINT32_MAX
 #define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2

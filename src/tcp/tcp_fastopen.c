@@ -369,8 +369,8 @@ void tcp_fastopen_synack_timer(struct sock *sk)
 	sk->icsk_retransmits++;
 	if (!sk->retrans_stamp)
 		sk->retrans_stamp = stack_jiffies(st);
-	tmo = req->num_timeout < 32 ? REQSK_TIMEOUT_INIT_MS << req->num_timeout : TCP_RTO_MAX_MS; /* no shift by >= 64 */
-	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, (uint32_t)(tmo < TCP_RTO_MAX_MS ? tmo : TCP_RTO_MAX_MS));
+	tmo = reqsk_timeout_ms(req);
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, (uint32_t)tmo);
 }
 
 /* Linux's tcp_rcv_synrecv_state_fastopen. */
@@ -386,13 +386,6 @@ void tcp_rcv_synrecv_state_fastopen(struct sock *sk)
 }
 
 /* ------------------------------------------------- the third ACK (check_req) */
-
-static uint64_t reqsk_timeout_ms(const struct request_sock *req)
-{
-	uint64_t t = req->num_timeout < 32 ? REQSK_TIMEOUT_INIT_MS << req->num_timeout : TCP_RTO_MAX_MS;
-
-	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
-}
 
 static bool in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win)
 {

@@ -1176,9 +1176,11 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
 static void tcp_ofo_queue(struct sock *sk)
 {
 	struct tcp_ooo *o = sk->ooo; /* only tcp_ooo_put frees it, never below here */
-	struct sk_buff *skb, *n;
 
-	list_for_each_entry_safe(skb, n, &o->queue.list, list) {
+	/* The head is read afresh each time: a FIN queued below purges the
+	 * whole queue (tcp_fin), so a saved next pointer would dangle. */
+	while (!list_empty(&o->queue.list)) {
+		struct sk_buff *skb = list_first_entry(&o->queue.list, struct sk_buff, list);
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		if (after(cb->seq, sk->rcv_nxt))

@@ -33,13 +33,6 @@ void inet_csk_reqsk_queue_drop(struct request_sock *req)
 	reqsk_free(req);
 }
 
-static uint64_t reqsk_timeout_ms(const struct request_sock *req)
-{
-	/* num_timeout can pass 63 (tcp_synack_retries goes to 255): no shift by that. */
-	uint64_t t = req->num_timeout < 32 ? REQSK_TIMEOUT_INIT_MS << req->num_timeout : TCP_RTO_MAX_MS;
-
-	return t < TCP_RTO_MAX_MS ? t : TCP_RTO_MAX_MS;
-}
 
 /* Linux's tcp_rtx_synack: resend and count. 0 on success. */
 static int tcp_rtx_synack(struct request_sock *req)

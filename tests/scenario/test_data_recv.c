@@ -407,6 +407,33 @@ TEST(estab_zero_window_rcvbuf_full_then_update_after_read)
 	SC_FREE(sc);
 }
 
+/* The hole fills under an out-of-order FIN with more out-of-order data
+ * past it: queuing the FIN purges the out-of-order queue, so the queue walk
+ * must not keep a pointer into it (Linux: tcp_ofo_queue re-reads the head).
+ * Everything up to the FIN is read, the FIN is ACKed, and the data beyond
+ * it is dropped; ASan catches a walk into freed buffers. */
+TEST(estab_ooo_fin_then_data_past_it_hole_filled)
+{
+	struct sc *sc = sc_new(NULL);
+	struct sc_conn c;
+	struct sc_seg s;
+	uint8_t after_eof[16];
+
+	REQUIRE(established(sc, &c));
+	s = sc_seg_for(&c, F_ACK | F_FIN, c.irs + 1 + 100, c.iss + 1);
+	sc_seg_ts(&s, c.peer_ts++, c.tsval);
+	s.data = payload + 100;
+	s.len = 10;
+	sc_inject(sc, &s);
+	peer_data(sc, &c, 105, 15);
+	peer_data(sc, &c, 0, 100);
+	sc_drain(sc);
+	CHECK_STATE(sc, c.fd, TCP_CLOSE_WAIT);
+	read_exact(sc, &c, 0, 110);
+	CHECK_EQ(synack_recv(sc->st, c.fd, after_eof, sizeof(after_eof), 0), 0); /* EOF */
+	SC_FREE(sc);
+}
+
 int main(void)
 {
 	fill_payload();
@@ -420,5 +447,6 @@ int main(void)
 	RUN(estab_ooo_duplicate_dsack_then_sack);
 	RUN(estab_data_beyond_window_dropped_acked);
 	RUN(estab_zero_window_rcvbuf_full_then_update_after_read);
+	RUN(estab_ooo_fin_then_data_past_it_hole_filled);
 	return TEST_SUMMARY();
 }

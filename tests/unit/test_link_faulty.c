@@ -107,6 +107,13 @@ TEST(bad_arguments)
 	CHECK_EQ(synack_faulty_wrap(a, NULL, NULL, &out), -EINVAL);
 	CHECK_EQ(synack_faulty_wrap(a, clk, NULL, NULL), -EINVAL);
 	CHECK_EQ(synack_faulty_wrap(a, clk, &bad, &out), -EINVAL);
+	/* Offloads (merged frames, checksums left to the device) are refused. */
+	a->features = SYNACK_LINK_F_TX_CSUM;
+	CHECK_EQ(synack_faulty_wrap(a, clk, NULL, &out), -EINVAL);
+	a->features = 0;
+	a->max_frame = 65535;
+	CHECK_EQ(synack_faulty_wrap(a, clk, NULL, &out), -EINVAL);
+	a->max_frame = 0;
 	CHECK(out == NULL);
 	/* inner still works after a failed wrap */
 	CHECK_EQ(a->ops->send(a, frame, 60), 0);

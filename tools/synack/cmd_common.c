@@ -199,8 +199,10 @@ int cli_net_opt(struct cli_opts *o, struct cli_net_opts *net)
 		ok = cli_opt_value(o, &net->pcap);
 	else if (cli_opt_is(o, "--loss"))
 		ok = cli_opt_double(o, 0.0, 1.0, &net->loss);
-	else if (cli_opt_is(o, "--no-offload"))
-		ok = net->no_offload = true;
+	else if (cli_opt_is(o, "--no-offload")) {
+		net->no_offload = true;
+		ok = true;
+	}
 	else if (cli_opt_is(o, "--mtu")) {
 		ok = cli_opt_u64(o, 68, 65521, &v);
 		net->mtu = (uint32_t)v;
