@@ -717,7 +717,9 @@ static void tcp_init_cwnd_reduction(struct sock *sk)
 /* PRR (RFC 6937): send in proportion to what is delivered (Linux: tcp_cwnd_reduction). */
 void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool snd_una_advanced)
 {
-	int32_t delta = (int32_t)sk->snd_ssthresh - (int32_t)tcp_packets_in_flight(sk);
+	/* 64 bits: an infinite ssthresh less a count that left_out pushed
+	 * below zero would overflow an int (found by the soak under UBSan). */
+	int64_t delta = (int64_t)sk->snd_ssthresh - (int32_t)tcp_packets_in_flight(sk);
 	int32_t sndcnt;
 
 	if (!newly_acked_sacked || !sk->prior_cwnd)
@@ -730,7 +732,7 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool snd_u
 		sndcnt = max_t(int32_t, (int32_t)(sk->prr_delivered - sk->prr_out), (int32_t)newly_acked_sacked);
 		if (snd_una_advanced)
 			sndcnt++;
-		sndcnt = min_t(int32_t, delta, sndcnt);
+		sndcnt = (int32_t)min_t(int64_t, delta, sndcnt);
 	}
 	sndcnt = max_t(int32_t, sndcnt, sk->prr_out ? 0 : 1);
 	sk->snd_cwnd = tcp_packets_in_flight(sk) + (uint32_t)sndcnt;
