@@ -211,29 +211,31 @@ static int tap_recv_plain(struct tap_link *t, void *buf, size_t cap)
 	return (int)tap_readv(t, &iov, 1);
 }
 
-static int tap_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
+/* recv and recv_meta: sw_csum completes partial checksums for a caller
+ * that cannot be told the checksum is still to be finished. */
+static int tap_recv_checked(struct synack_link *l, void *buf, size_t cap, bool sw_csum, struct synack_rx_meta *meta)
 {
 	struct tap_link *t = to_tap(l);
 
-	if (!buf || cap == 0 || !meta)
+	if (!buf || cap == 0)
 		return -EINVAL;
 	if (cap > INT32_MAX)
 		cap = INT32_MAX;
-	return t->vnet ? tap_recv_vnet(t, buf, cap, false, meta) : tap_recv_plain(t, buf, cap);
+	return t->vnet ? tap_recv_vnet(t, buf, cap, sw_csum, meta) : tap_recv_plain(t, buf, cap);
+}
+
+static int tap_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
+{
+	return meta ? tap_recv_checked(l, buf, cap, false, meta) : -EINVAL;
 }
 
 /* Without meta the stack would take a partial checksum for a bad one:
  * complete it here. */
 static int tap_recv(struct synack_link *l, void *buf, size_t cap)
 {
-	struct tap_link *t = to_tap(l);
 	struct synack_rx_meta meta;
 
-	if (!buf || cap == 0)
-		return -EINVAL;
-	if (cap > INT32_MAX)
-		cap = INT32_MAX;
-	return t->vnet ? tap_recv_vnet(t, buf, cap, true, &meta) : tap_recv_plain(t, buf, cap);
+	return tap_recv_checked(l, buf, cap, true, &meta);
 }
 
 static int tap_wait_fd(struct synack_link *l)
