@@ -25,8 +25,12 @@
  *       ./bulk --callgrind 16 --peer synack
  * counts only 16 MiB moved after a warm-up (bench/run.sh divides by the bytes).
  *
+ * --offload puts synack's two stacks on the offloading wire instead
+ * (bench/memwire.h: checksum offload and TSO/GRO, as a veth pair with
+ * Linux's default offloads); lwIP has no such offloads and never uses it.
+ *
  * usage: bulk [--peer synack|lwip|both] [--mib N] [--rounds R] [--buf BYTES]
- *             [--callgrind MIB] [--nstat]
+ *             [--callgrind MIB] [--nstat] [--offload]
  * --nstat also prints synack's counters (nstat format) after the rounds.
  */
 #include <arpa/inet.h>
@@ -52,6 +56,11 @@
 #define DEFAULT_ROUNDS 5
 #define DEFAULT_BUF (256 << 10)
 #define WARMUP_MIB 4
+/* The offloading wire's check: round its ring (MW_TSO_BYTES) twice, so it
+ * sees frames packed across the end, in sends large enough for 64 KiB
+ * super-frames. */
+#define CHECK_OFFLOAD_MIB 16
+#define CHECK_OFFLOAD_SEND (CHUNK - 4096)
 
 struct subject {
 	const char *name;
@@ -150,7 +159,7 @@ static int64_t sy_move(struct subject *s, uint64_t bytes)
 	return (int64_t)got;
 }
 
-static int sy_setup(struct sy *b, int buf)
+static int sy_setup(struct sy *b, int buf, bool offload)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	int lfd;
@@ -158,7 +167,7 @@ static int sy_setup(struct sy *b, int buf)
 	b->clk = synack_clock_new_virtual(1000000000);
 	b->src = malloc(CHUNK);
 	b->dst = malloc(CHUNK);
-	if (!b->clk || !b->src || !b->dst || mw_wire_init(&b->wire) < 0)
+	if (!b->clk || !b->src || !b->dst || (offload ? mw_wire_init_offload(&b->wire) : mw_wire_init(&b->wire)) < 0)
 		return -1;
 	for (size_t i = 0; i < CHUNK; i++)
 		b->src[i] = (uint8_t)(i * 7 + 1);
@@ -193,8 +202,9 @@ static void sy_free(struct sy *b)
 }
 
 /* Every byte arrives intact (checked once, before measuring): the stream
- * is src repeated with period 4096 (src[i] itself has period 256). */
-static int sy_check(struct sy *b, uint64_t bytes)
+ * is src repeated with period 4096 (src[i] itself has period 256, so any
+ * span of src from a multiple of 4096 continues it). Sends of `each` bytes. */
+static int sy_check(struct sy *b, uint64_t bytes, size_t each)
 {
 	uint64_t sent = 0, got = 0;
 	int rc = 0;
@@ -203,7 +213,7 @@ static int sy_check(struct sy *b, uint64_t bytes)
 		bool moved = false;
 		long n;
 
-		while (sent < bytes && (n = synack_send(b->cli, b->cfd, b->src + sent % 4096, 4096, 0)) > 0) {
+		while (sent < bytes && (n = synack_send(b->cli, b->cfd, b->src + sent % 4096, each, 0)) > 0) {
 			sent += (uint64_t)n;
 			moved = true;
 		}
@@ -249,6 +259,7 @@ struct options {
 	bool peer[2];
 	uint64_t mib, rounds, buf, callgrind;
 	bool nstat;
+	bool offload;                       /* synack on the offloading wire */
 };
 
 struct result {
@@ -292,6 +303,17 @@ static void print_result(const char *peer, const struct result *res, uint64_t fr
 	       (double)frames * (double)MIB / (double)bytes);
 }
 
+/* How much the merger merged: frames counts each super-frame once. */
+static void print_offload(const struct mw_wire *w)
+{
+	const struct mw_ring *d = &w->dir[0];
+	double frames = d->frames ? (double)d->frames : 1;
+
+	printf("  synack: offloading wire: client to server %" PRIu64 " frames for %" PRIu64
+	       " segments (%.1f a frame), %.0f bytes a frame\n",
+	       d->frames, d->off->segs, (double)d->off->segs / frames, (double)d->bytes / frames);
+}
+
 static int run_synack(const struct options *o, struct result *res)
 {
 	struct sy *b = calloc(1, sizeof(*b));
@@ -301,8 +323,9 @@ static int run_synack(const struct options *o, struct result *res)
 
 	if (!b)
 		return -1;
-	rc = sy_setup(b, (int)o->buf);
-	if (rc == 0 && !o->callgrind && sy_check(b, 4 * MIB) < 0) {
+	rc = sy_setup(b, (int)o->buf, o->offload);
+	if (rc == 0 && !o->callgrind &&
+	    (o->offload ? sy_check(b, CHECK_OFFLOAD_MIB * MIB, CHECK_OFFLOAD_SEND) : sy_check(b, 4 * MIB, 4096)) < 0) {
 		fprintf(stderr, "bulk: synack: the data arrived damaged\n");
 		rc = -1;
 	}
@@ -326,6 +349,8 @@ static int run_synack(const struct options *o, struct result *res)
 		       ", wire drops %" PRIu64 "\n",
 		       ti.tcpi_snd_mss, ti.tcpi_snd_cwnd, sb, rb, ti.tcpi_total_retrans, b->stalls,
 		       mw_drops(&b->wire));
+		if (o->offload)
+			print_offload(&b->wire);
 		if (o->nstat) {
 			printf("  synack client counters:\n");
 			synack_mib_print_nstat(b->cli, stdout);
@@ -369,7 +394,8 @@ static int run_lwip(const struct options *o, struct result *res)
 static int usage(void)
 {
 	fprintf(stderr, "usage: bulk [--peer synack|lwip|both] [--mib N] [--rounds R] [--buf BYTES] [--callgrind MIB]\n"
-			"            [--nstat]\n");
+			"            [--nstat] [--offload]\n"
+			"--offload: synack on the offloading wire (checksum offload, TSO/GRO, as veth)\n");
 	return 2;
 }
 
@@ -380,8 +406,9 @@ static int parse(int argc, char **argv, struct options *o)
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (strcmp(a, "--nstat") == 0) {
-			o->nstat = true;
+		if (strcmp(a, "--nstat") == 0 || strcmp(a, "--offload") == 0) {
+			o->nstat |= strcmp(a, "--nstat") == 0;
+			o->offload |= strcmp(a, "--offload") == 0;
 			i--;
 			continue;
 		}
@@ -430,8 +457,9 @@ int main(int argc, char **argv)
 	if (!o.callgrind)
 		printf("bulk: one connection, client to server, MTU 1500, in memory, one core; %" PRIu64
 		       " rounds of %" PRIu64 " MiB\n"
-		       "bulk: GB/s = 10^9 bytes received by the server's application per second\n",
-		       o.rounds, o.mib);
+		       "bulk: GB/s = 10^9 bytes received by the server's application per second\n%s",
+		       o.rounds, o.mib,
+		       o.offload ? "bulk: synack on the offloading wire (checksum offload, TSO/GRO, as veth)\n" : "");
 	if (o.peer[0] && run_synack(&o, &sy) < 0)
 		rc = 1;
 #ifdef SYNACK_BENCH_LWIP
@@ -440,7 +468,7 @@ int main(int argc, char **argv)
 #endif
 	if (o.callgrind)
 		printf("callgrind: %" PRIu64 " MiB measured (%s)\n", o.callgrind, o.peer[0] ? "synack" : "lwip");
-	else if (sy.ok && lw.ok)
+	else if (sy.ok && lw.ok && !o.offload) /* lwIP has no offloads: no like-for-like ratio */
 		printf("ratio   synack/lwip = %.2f (CPU-time medians)\n",
 		       bu_cpu_rate(&sy.r).median / bu_cpu_rate(&lw.r).median);
 	return rc;

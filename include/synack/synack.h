@@ -87,6 +87,15 @@ struct synack_link_ops {
 	int (*send_more)(struct synack_link *l, const void *frame, size_t len);
 	/* Transmit whatever send_more holds: 0 or a negative errno. */
 	int (*flush)(struct synack_link *l);
+	/* Transmit one TCP/IPv4 super-frame (SYNACK_LINK_F_TSO) for the device
+	 * to cut into segments of gso_size payload bytes, as a TSO NIC does
+	 * (Linux: an skb of gso_type SKB_GSO_TCPV4). Its IP length covers the
+	 * whole frame, its TCP checksum holds only the pseudo-header sum (as
+	 * with SYNACK_LINK_F_TX_CSUM), every segment but the last carries
+	 * gso_size bytes, and the device gives PSH and FIN to the last and
+	 * each segment its own IP ID, counting up. Sent in order with
+	 * send_more's frames. 0 or a negative errno. */
+	int (*send_gso)(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size);
 };
 
 struct synack_link {
@@ -101,6 +110,10 @@ struct synack_link {
  * TCP/IPv4 frame the stack hands it carries only the pseudo-header sum in
  * its checksum field, as a CHECKSUM_PARTIAL skb does. */
 #define SYNACK_LINK_F_TX_CSUM 1u
+/* The device segments TCP super-frames (Linux's NETIF_F_TSO): with
+ * SYNACK_LINK_F_TX_CSUM and ops->send_gso, the stack sends a run of
+ * full-sized segments as one frame of up to 64 KiB. */
+#define SYNACK_LINK_F_TSO 2u
 
 /* Release a link through its ops->destroy; NULL is ignored. */
 SYNACK_API void synack_link_destroy(struct synack_link *l);
@@ -169,7 +182,7 @@ struct synack_tap_stats {
 	uint64_t rx_bad_vnet_hdr;   /* frames dropped for a malformed or unexpected virtio-net header */
 	uint64_t rx_oversize;       /* frames dropped as too long for the caller's buffer */
 	uint64_t tx_gso_frames;     /* super-frames written */
-	uint64_t tx_gso_segs;       /* the segments merged into them */
+	uint64_t tx_gso_segs;       /* the segments they carry */
 	uint64_t tx_flushes;        /* flush calls that wrote something */
 	uint64_t tx_errors;         /* held frames whose write failed (lost, as on a wire) */
 };

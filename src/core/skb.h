@@ -43,6 +43,7 @@ struct sk_buff {
 	uint8_t ip_summed;          /* CHECKSUM_UNNECESSARY: the device vouched for the TCP checksum */
 	uint64_t tstamp;            /* ns: arrival, or when queued for transmit */
 	uint32_t nexthop;           /* network byte order, for neighbour output */
+	uint16_t gso_size;          /* a TCP super-frame for the device to cut at this payload size (TSO); 0: none */
 	uint8_t cb[48] __attribute__((aligned(8))); /* per-layer scratch, like Linux's skb->cb */
 };
 

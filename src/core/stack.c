@@ -105,6 +105,7 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 	if (l->ops->recv_meta && l->max_frame > st->dev.rx_cap)
 		st->dev.rx_cap = l->max_frame;
 	st->dev.tx_csum = (l->features & SYNACK_LINK_F_TX_CSUM) != 0;
+	st->dev.tso = st->dev.tx_csum && (l->features & SYNACK_LINK_F_TSO) && l->ops->send_gso;
 	if (st->dev.rx_cap > st->dev.mtu + ETH_HLEN)
 		st->skb_pool.big_size = SKB_HEADROOM + st->dev.rx_cap;
 	st->dev.addr = cfg->addr.s_addr;
@@ -132,6 +133,27 @@ int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len)
 	}
 	trace_frame(st, SYNACK_TRACE_FRAME_TX, frame, len);
 	err = st->dev.xmit_batch ? link_send_more(l, frame, len) : l->ops->send(l, frame, len);
+	if (err < 0) {
+		MIB_INC(st, LinkTxErrors);
+		return err;
+	}
+	MIB_INC(st, LinkTxFrames);
+	return 0;
+}
+
+int dev_queue_xmit_gso(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size)
+{
+	struct synack_link *l = st->dev.link;
+	int err;
+
+	/* A link swapped for one without TSO while the frame waited on ARP:
+	 * dropped as a transmit error (retransmission recovers it). */
+	if (!st->dev.up || !l || !st->dev.tso) {
+		MIB_INC(st, LinkTxErrors);
+		return -ENETDOWN;
+	}
+	trace_frame(st, SYNACK_TRACE_FRAME_TX, frame, len);
+	err = l->ops->send_gso(l, frame, len, gso_size);
 	if (err < 0) {
 		MIB_INC(st, LinkTxErrors);
 		return err;

@@ -219,8 +219,8 @@ static int fire_due(struct stack *st, struct timer_wheel *w)
 
 		detach_timer(w, t);
 		fired++;
-		if (t->fn)
-			t->fn(st, t);
+		if (w->handlers[t->kind])
+			w->handlers[t->kind](st, t);
 	}
 	return fired;
 }
@@ -241,6 +241,8 @@ void timer_wheel_init(struct timer_wheel *w, uint64_t now_ns)
 	INIT_LIST_HEAD(&w->far);
 	w->due_min = UINT64_MAX;
 	w->far_min = UINT64_MAX;
+	for (unsigned int k = 0; k < TIMER_KINDS; k++)
+		w->handlers[k] = NULL;
 }
 
 static void forget_list(struct list_head *list)
@@ -266,18 +268,24 @@ void timer_wheel_destroy(struct timer_wheel *w)
 	w->far_min = UINT64_MAX;
 }
 
-void timer_setup(struct timer *t, timer_fn fn)
+void timer_set_handler(struct timer_wheel *w, enum timer_kind kind, timer_fn fn)
+{
+	if ((unsigned int)kind < TIMER_KINDS)
+		w->handlers[kind] = fn;
+}
+
+void timer_setup(struct timer *t, enum timer_kind kind)
 {
 	INIT_LIST_HEAD(&t->entry);
 	t->expires = 0;
-	t->fn = fn;
+	t->kind = (unsigned int)kind < TIMER_KINDS ? kind : TIMER_NONE;
 	t->where = 0;
 }
 
 void mod_timer(struct stack *st, struct timer *t, uint64_t expires_ns)
 {
 	struct timer_wheel *w = &st->timers;
-	uint64_t expires = jiffy_of_ns(expires_ns);
+	uint64_t expires = min_t(uint64_t, jiffy_of_ns(expires_ns), TIMER_MAX_JIFFY);
 
 	/* Re-arming for the same jiffy is common (an RTO pushed back within
 	 * one millisecond): nothing moves, as in Linux's mod_timer. */

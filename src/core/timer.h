@@ -16,15 +16,36 @@ struct stack;
 struct timer;
 typedef void (*timer_fn)(struct stack *st, struct timer *t);
 
-/* 32 bytes: every socket, request sock and minisock embeds one or more.
- * A jiffy needs at most 45 bits (UINT64_MAX ns is 1.8e13 ms), so expires
- * and where share one word. */
+/* What a timer does when it fires: an index into the wheel's handler
+ * table rather than a function pointer in every timer, which keeps struct
+ * timer at 24 bytes (every socket, request sock and minisock embeds one or
+ * more; Linux's timer_list carries its function). */
+enum timer_kind {
+	TIMER_NONE,             /* fires nothing */
+	TIMER_TCP_WRITE,        /* retransmission, probes (tcp_write_timer) */
+	TIMER_TCP_DELACK,
+	TIMER_TCP_KEEPALIVE,    /* keepalive and orphaned FIN-WAIT-2 */
+	TIMER_REQSK,            /* SYN-ACK retransmission */
+	TIMER_TW,               /* TIME-WAIT and FIN-WAIT-2 minisocks */
+	TIMER_IPFRAG,           /* reassembly timeout */
+	TIMER_NEIGH,            /* ARP entry */
+	TIMER_NEIGH_GC,
+	TIMER_AUX0,             /* free for code outside the stack (tests, tools) */
+	TIMER_AUX1,
+	TIMER_KINDS
+};
+
+/* Expiry, kind and list share one word: 44 bits of jiffies reach 557
+ * years (later expiries are clamped to that), and the list id keeps the
+ * top 16 bits to itself so the wheel's frequent moves store it whole. */
+#define TIMER_MAX_JIFFY ((1ULL << 44) - 1)
 struct timer {
 	struct list_head entry;     /* self-linked when not pending */
-	uint64_t expires : 48;      /* jiffy (ms) at which it fires */
+	uint64_t expires : 44;      /* jiffy (ms) at which it fires */
+	uint64_t kind : 4;          /* enum timer_kind */
 	uint64_t where : 16;        /* list holding it: a slot, the due or far list */
-	timer_fn fn;
 };
+_Static_assert(TIMER_KINDS <= 16, "timer kinds must fit in timer.kind");
 
 /*
  * Level L holds timers whose expiry first differs from the wheel's "now" in
@@ -46,13 +67,16 @@ struct timer_wheel {
 	uint64_t due_min;           /* lower bound of the due timers' expiries */
 	struct list_head far;       /* beyond the top level's reach */
 	uint64_t far_min;           /* lower bound of the far timers' expiries */
+	timer_fn handlers[TIMER_KINDS];
 };
 
 void timer_wheel_init(struct timer_wheel *w, uint64_t now_ns);
 /* Forget every pending timer (they are left self-linked). */
 void timer_wheel_destroy(struct timer_wheel *w);
 
-void timer_setup(struct timer *t, timer_fn fn);
+/* What timers of a kind call (NULL: nothing); each layer sets its own at init. */
+void timer_set_handler(struct timer_wheel *w, enum timer_kind kind, timer_fn fn);
+void timer_setup(struct timer *t, enum timer_kind kind);
 /* Arm, or re-arm, t to fire at expires_ns (stack clock). */
 void mod_timer(struct stack *st, struct timer *t, uint64_t expires_ns);
 /* Disarm; returns whether t was pending. */

@@ -101,6 +101,20 @@ static int pcap_flush(struct synack_link *l)
 	return link_flush(to_pcap(l)->inner);
 }
 
+/* A super-frame is captured whole, as tcpdump shows a TSO skb. */
+static int pcap_send_gso(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
+{
+	struct pcap_link *p = to_pcap(l);
+	int err;
+
+	if (!p->inner->ops->send_gso)
+		return -EOPNOTSUPP;
+	err = p->inner->ops->send_gso(p->inner, frame, len, gso_size);
+	if (err == 0)
+		pcap_record(p, frame, len);
+	return err;
+}
+
 static int pcap_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
 {
 	struct pcap_link *p = to_pcap(l);
@@ -140,6 +154,7 @@ static const struct synack_link_ops pcap_ops = {
 	.recv_meta = pcap_recv_meta,
 	.send_more = pcap_send_more,
 	.flush = pcap_flush,
+	.send_gso = pcap_send_gso,
 };
 
 /* On failure inner is left alone and still belongs to the caller. */
@@ -172,6 +187,8 @@ int synack_pcap_wrap(struct synack_link *inner, struct synack_clock *clk, const 
 	p->link.mtu = inner->mtu;
 	p->link.max_frame = link_max_frame(inner);
 	p->link.features = inner->features;
+	if (!inner->ops->send_gso)
+		p->link.features &= ~SYNACK_LINK_F_TSO;
 	memcpy(p->link.mac, inner->mac, sizeof(p->link.mac));
 	*out = &p->link;
 	return 0;

@@ -134,6 +134,26 @@ static int tap_send_more(struct synack_link *l, const void *frame, size_t len)
 	return tap_write_frame(t, frame, len);
 }
 
+/* A super-frame the stack built (SYNACK_LINK_F_TSO): after what is held,
+ * behind a GSO header the kernel segments by. */
+static int tap_send_gso(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
+{
+	struct tap_link *t = to_tap(l);
+	struct virtio_net_hdr h;
+	struct iovec iov[2];
+
+	if (!frame || len < ETH_HDR_LEN || len > VNET_MAX_FRAME)
+		return -EINVAL;
+	if (!t->vnet || !vnet_gso_hdr(frame, len, gso_size, &h))
+		return -EOPNOTSUPP;
+	tap_flush_held(t);
+	t->stats.tx_gso_frames++;
+	t->stats.tx_gso_segs += (len - h.hdr_len + gso_size - 1) / gso_size;
+	iov[0] = (struct iovec){ &h, sizeof(h) };
+	iov[1] = (struct iovec){ (void *)(uintptr_t)frame, len };
+	return tap_write(t, iov, 2, sizeof(h) + len);
+}
+
 static ssize_t tap_readv(struct tap_link *t, const struct iovec *iov, int iovcnt)
 {
 	ssize_t n;
@@ -274,6 +294,7 @@ static const struct synack_link_ops tap_ops = {
 	.recv_meta = tap_recv_meta,
 	.send_more = tap_send_more,
 	.flush = tap_flush,
+	.send_gso = tap_send_gso,
 };
 
 /* The kernel's own rules for interface names, checked up front so a bad
@@ -344,7 +365,7 @@ static int tap_attach_offload(struct tap_link *t, const char *name, bool offload
 			t->vnet = true;
 			t->tso.csum_partial = true;
 			t->link.max_frame = VNET_MAX_FRAME;
-			t->link.features = SYNACK_LINK_F_TX_CSUM;
+			t->link.features = SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO;
 			t->stats.offload = true;
 			return 0;
 		}

@@ -253,6 +253,22 @@ void vnet_tx_hdr(const uint8_t *frame, size_t len, bool csum_partial, struct vir
 	h->csum_offset = TCP_CSUM_OFFSET;
 }
 
+bool vnet_gso_hdr(const uint8_t *frame, size_t len, uint16_t gso_size, struct virtio_net_hdr *h)
+{
+	uint32_t ihl, thl;
+
+	memset(h, 0, sizeof(*h));
+	if (!gso_size || !frame_tcp4(frame, len, &ihl, &thl))
+		return false;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->hdr_len = (uint16_t)(ETH_HDR_LEN + ihl + thl);
+	h->gso_size = gso_size;
+	h->csum_start = (uint16_t)(ETH_HDR_LEN + ihl);
+	h->csum_offset = TCP_CSUM_OFFSET;
+	return true;
+}
+
 size_t vnet_tso_finish(struct vnet_tso *t, uint32_t *segs)
 {
 	struct virtio_net_hdr h;

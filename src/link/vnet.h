@@ -50,6 +50,10 @@ struct vnet_tso {
  * frame's checksum is marked for the kernel to finish; else nothing. */
 void vnet_tx_hdr(const uint8_t *frame, size_t len, bool csum_partial, struct virtio_net_hdr *h);
 
+/* The header of a super-frame the stack built whole (send_gso): false,
+ * with *h zeroed, unless frame is TCP/IPv4 and gso_size is set. */
+bool vnet_gso_hdr(const uint8_t *frame, size_t len, uint16_t gso_size, struct virtio_net_hdr *h);
+
 /* Take the segment into the held frame: true, or false when it cannot
  * join (then flush, and try again: false on an empty merger means the
  * frame must go alone). */

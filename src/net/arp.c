@@ -250,7 +250,7 @@ static struct neighbour *neigh_create(struct stack *st, uint32_t ip)
 	n->nud_state = NUD_NONE;
 	n->updated = n->used = stack_now(st);
 	skb_queue_head_init(&n->arp_queue);
-	timer_setup(&n->timer, neigh_timer_handler);
+	timer_setup(&n->timer, TIMER_NEIGH);
 	list_add(&n->hash, &st->arp.buckets[neigh_hash(st, ip)]);
 	st->arp.entries++;
 	if (!timer_pending(&st->arp.gc_timer))
@@ -532,7 +532,9 @@ void arp_init(struct stack *st)
 		INIT_LIST_HEAD(&st->arp.buckets[b]);
 	st->arp.entries = 0;
 	neigh_rand_reach_time(st);
-	timer_setup(&st->arp.gc_timer, neigh_periodic_gc);
+	timer_set_handler(&st->timers, TIMER_NEIGH, neigh_timer_handler);
+	timer_set_handler(&st->timers, TIMER_NEIGH_GC, neigh_periodic_gc);
+	timer_setup(&st->arp.gc_timer, TIMER_NEIGH_GC);
 }
 
 void arp_destroy(struct stack *st)

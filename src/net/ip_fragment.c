@@ -106,7 +106,7 @@ static struct ipq *ip_find(struct stack *st, unsigned bucket, const struct iphdr
 	q->st = st;
 	q->mem = sizeof(*q);
 	INIT_LIST_HEAD(&q->frags);
-	timer_setup(&q->timer, ip_expire);
+	timer_setup(&q->timer, TIMER_IPFRAG);
 	/* Armed once: later fragments do not extend the deadline. */
 	mod_timer(st, &q->timer, stack_now(st) + (uint64_t)st->sysctl.ipfrag_time * NSEC_PER_SEC);
 	list_add_tail(&q->list, &st->frags.buckets[bucket]);
@@ -295,6 +295,7 @@ void ipfrag_init(struct stack *st)
 		INIT_LIST_HEAD(&st->frags.buckets[b]);
 	st->frags.nqueues = 0;
 	st->frags.mem = 0;
+	timer_set_handler(&st->timers, TIMER_IPFRAG, ip_expire);
 }
 
 void ipfrag_destroy(struct stack *st)

@@ -347,7 +347,8 @@ static int ip_finish_output(struct stack *st, struct sk_buff *skb, uint32_t next
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	uint32_t mtu = st->dev.mtu;
 
-	if (skb->len <= mtu)
+	/* A super-frame's segments each fit: the TCP sender cut it at the MSS. */
+	if (skb->len <= mtu || skb->gso_size)
 		return ip_finish_output2(st, skb, nexthop);
 	if (iph->frag_off & htons(IP_DF)) {
 		MIB_INC(st, IpFragFails);

@@ -144,7 +144,7 @@ struct sock *sk_alloc(struct stack *st)
 	skb_queue_head_init(&sk->receive_queue);
 	skb_queue_head_init(&sk->write_queue);
 	INIT_LIST_HEAD(&sk->orphan_node);
-	timer_setup(&sk->keepalive_timer, tcp_keepalive_timer);
+	timer_setup(&sk->keepalive_timer, TIMER_TCP_KEEPALIVE);
 	tcp_init_sock_defaults(sk);
 	tcp_init_xmit_timers(sk);
 	return sk;

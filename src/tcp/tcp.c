@@ -259,6 +259,7 @@ long tcp_recvmsg(struct sock *sk, const struct iovec *iov, int iovcnt, int flags
 	if (copied) {
 		if (!(flags & MSG_PEEK)) {
 			sk->copied_seq = seq;
+			tcp_rcv_space_adjust(sk);
 			tcp_cleanup_rbuf(sk, (uint32_t)copied);
 		}
 		return copied;
@@ -310,7 +311,8 @@ void tcp_get_info(const struct sock *sk, struct synack_tcp_info *info)
 	info->tcpi_snd_cwnd = sk->snd_cwnd;
 	info->tcpi_advmss = sk->advmss;
 	info->tcpi_reordering = 3;
-	info->tcpi_rcv_space = sk->rcvq_space;
+	info->tcpi_rcv_space = sk->rcvq_space.space;
+	info->tcpi_rcv_rtt = sk->rcv_rtt_est.rtt_us >> 3;
 	info->tcpi_total_retrans = sk->total_retrans;
 	info->tcpi_fastopen_client_fail = sk->fastopen_client_fail & 3; /* fastopen: */
 	info->tcpi_bytes_acked = sk->bytes_acked;

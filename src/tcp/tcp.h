@@ -171,8 +171,10 @@ struct request_sock {
 		struct timer rsk_timer; /* hashed: the SYN-ACK timer */
 		struct {                /* fastopen (req->tfo): Linux's tfo_listener, req->sk, dl_next */
 			struct list_head tfo_node;  /* on the listener's fastopenq.active or .rst */
-			struct sock *tfo_child;     /* the child until its handshake ends */
-			uint64_t tfo_rst_expires;   /* ns: end of the 60 s hold on the RST list */
+			union {                     /* a request has a child, or sits on the RST list */
+				struct sock *tfo_child;     /* the child until its handshake ends */
+				uint64_t tfo_rst_expires;   /* ns: end of the 60 s hold on the RST list */
+			};
 		};
 	};
 	uint32_t rcv_isn, snt_isn;
@@ -256,10 +258,8 @@ struct sock {
 
 
 	/* 64-bit (tcp_sock). */
-	uint64_t retrans_stamp;         /* ms (stack_jiffies) of the first (re)transmission, 0 if none */
 	uint64_t bytes_acked;
 	uint64_t bytes_received;
-	uint64_t tcp_mstamp;                /* us: time of the segment being processed */
 	uint64_t ca_priv[8] __attribute__((aligned(8))); /* the CA module's state (Linux: icsk_ca_priv; CUBIC needs 60) */
 	struct {                            /* RACK (RFC 8985; Linux: tcp_recovery.c) */
 		uint64_t mstamp;            /* send time (us) of the most recently delivered segment */
@@ -303,9 +303,8 @@ struct sock {
 	uint32_t last_oow_ack_time;     /* jiffies (Linux: u32 jiffies) */
 
 	/* Sending. */
-	uint32_t pushed_seq;
+	uint32_t retrans_stamp;             /* ms (stack_jiffies) of the first (re)transmission, 0 if none */
 	uint32_t snd_sml;                   /* end of the last small segment sent (Nagle) */
-	uint32_t snd_up;
 	uint32_t lsndtime;                  /* jiffies: last data sent */
 	uint32_t packets_out, sacked_out, lost_out, retrans_out;
 	uint32_t high_seq;                  /* snd_nxt when recovery began */
@@ -315,7 +314,6 @@ struct sock {
 	uint32_t bytes_sent, bytes_retrans;
 	uint32_t segs_in, segs_out, data_segs_in, data_segs_out;
 	uint32_t highest_sack;              /* end of the highest SACKed segment */
-	uint32_t sack_ack_seq;              /* the ACK the SACK blocks being read came with */
 	uint32_t prr_delivered, prr_out;    /* PRR (RFC 6937) */
 	uint32_t undo_marker;               /* snd_una when recovery began (0: nothing to undo) */
 	int32_t undo_retrans;               /* retransmissions not yet shown spurious by D-SACK */
@@ -325,8 +323,19 @@ struct sock {
 	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;
 	uint32_t min_rtt_us;
 
-	/* Receiving. */
-	uint32_t rcvq_space;
+	/* Receiving: the receive buffer's autotuning (Linux's DRS:
+	 * tcp_rcv_space_adjust) and the receiver's RTT it paces itself by. */
+	struct {
+		uint32_t space;             /* bytes the user read in the last measured RTT */
+		uint32_t seq;               /* copied_seq at the start of the measurement */
+		uint32_t time;              /* us (low 32 bits) at its start */
+	} rcvq_space;
+	struct {
+		uint32_t rtt_us;            /* << 3, 0 until the first sample */
+		uint32_t seq;               /* a window's end: its arrival ends a sample (no timestamps) */
+		uint32_t time;              /* us (low 32 bits) the sample began; 0: none running */
+	} rcv_rtt_est;
+	uint32_t rcv_rtt_last_tsecr;        /* the echo last sampled: one sample per echoed value */
 	uint32_t rcv_tstamp;                /* jiffies: last ACK processed (tcp_ack sets it; keepalive idle time) */
 
 	/* 16-bit. */
@@ -606,6 +615,8 @@ void tcp_select_initial_window(const struct stack *st, int space, uint32_t mss, 
 			       uint32_t *window_clamp, bool wscale_ok, uint8_t *rcv_wscale, uint32_t init_rcv_wnd);
 /* The window a receive buffer allows (Linux: tcp_full_space with the default scaling_ratio 128/256). */
 int tcp_full_space(uint32_t rcvbuf);
+/* Its inverse: the buffer a window needs (Linux: tcp_space_from_win). */
+uint64_t tcp_space_from_win(uint64_t win);
 /* Option layouts (Linux: tcp_syn_options / tcp_synack_options / tcp_options_write). */
 struct tcp_out_options {
 	const struct tcp_fastopen_cookie *fastopen_cookie; /* fastopen: written last, NOP padded */
@@ -651,6 +662,10 @@ uint32_t tcp_select_window(struct sock *sk);
 /* The window tcp_select_window would offer now, without committing to it. */
 uint32_t tcp_select_window_peek(const struct sock *sk);
 uint64_t tcp_rmem_alloc(const struct sock *sk);
+/* The window the free part of the receive buffer allows (Linux: tcp_space). */
+int32_t tcp_space(const struct sock *sk);
+/* Receive-buffer autotuning after the user read (tcp_input.c). */
+void tcp_rcv_space_adjust(struct sock *sk);
 /* The out-of-order state (struct tcp_ooo): NULL-safe readers; tcp_ooo_get
  * allocates it (NULL when memory is short), tcp_ooo_put frees it if idle,
  * tcp_ooo_free always (with its queue). */
@@ -670,6 +685,9 @@ struct sock *tcp_create_openreq_child(struct request_sock *req, const struct sk_
 void reqsk_free(struct request_sock *req);
 void inet_csk_reqsk_queue_drop(struct request_sock *req);
 void reqsk_timer_handler(struct stack *st, struct timer *t);
+void tw_timer_handler(struct stack *st, struct timer *t);
+/* Register TCP's timer kinds with the stack's wheel (tcp_timer.c). */
+void tcp_timer_handlers_init(struct stack *st);
 
 /* ---- tcp_syncookies.c: SYN cookies (Linux: syncookies.c, tcp.h helpers) ---- */
 /* Record a SYN-queue overflow on the listener (at most once a second). */

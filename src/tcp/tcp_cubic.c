@@ -12,12 +12,11 @@
  * initial ssthresh, HyStart on with both detectors.
  *
  * Clocks: Linux runs the cubic curve on jiffies and HyStart on the per-ACK
- * microsecond stamp. synack drives both from sk->tcp_mstamp (us), the time
- * of the segment being processed, so the curve is a pure function of the
- * ACK sequence and of virtual time: "jiffies" here are tcp_mstamp / 1000,
- * i.e. HZ = 1000, which matches sk->lsndtime (stack_jiffies) as long as the
- * caller keeps tcp_mstamp fresh (Linux: tcp_mstamp_refresh) before it calls
- * into the module, including for CA_EVENT_TX_START.
+ * microsecond stamp. synack drives both from the stack's clock, which is
+ * held for the frame, timer run or socket call being processed (Linux's
+ * tcp_mstamp), so the curve is a pure function of the ACK sequence and of
+ * virtual time: "jiffies" here are that clock's milliseconds, i.e. HZ =
+ * 1000, which matches sk->lsndtime (stack_jiffies).
  */
 #include <string.h>
 #include "core/compiler.h"
@@ -26,7 +25,7 @@
 
 #define BICTCP_BETA_SCALE 1024  /* beta is in 1/1024 */
 #define BICTCP_HZ 10            /* the curve's time unit is 2^-10 s */
-#define CUBIC_HZ 1000           /* our jiffies are milliseconds of tcp_mstamp */
+#define CUBIC_HZ 1000           /* our jiffies are the stack clock's milliseconds */
 
 #define CUBIC_BETA 717          /* multiplicative decrease to 0.7 */
 #define CUBIC_BIC_SCALE 41      /* C = 41 * 10 / 1024 = 0.4 */
@@ -78,8 +77,8 @@ uint32_t cubic_root(uint64_t a); /* not static: the unit test checks it */
 
 static struct bictcp *cubic_ca(struct sock *sk) { return (struct bictcp *)sk->ca_priv; }
 
-static uint32_t bictcp_clock_us(const struct sock *sk) { return (uint32_t)sk->tcp_mstamp; }
-static uint32_t cubic_jiffies(const struct sock *sk) { return (uint32_t)(sk->tcp_mstamp / 1000); }
+static uint32_t bictcp_clock_us(const struct sock *sk) { return (uint32_t)(stack_now(sk->st) / NSEC_PER_USEC); }
+static uint32_t cubic_jiffies(const struct sock *sk) { return stack_jiffies(sk->st); }
 
 /* See tcp_cong.c: the output path decides whether cwnd is the limit. */
 static bool tcp_is_cwnd_limited(const struct sock *sk) { return sk->is_cwnd_limited; }

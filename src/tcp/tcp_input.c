@@ -419,11 +419,11 @@ static int tcp_read_sack_blocks(const struct sk_buff *skb, uint32_t blocks[4][2]
 }
 
 /* RFC 2883: the first block reports a duplicate (Linux: tcp_check_dsack). */
-static bool tcp_check_dsack(struct sock *sk, uint32_t blocks[4][2], int n, uint32_t prior_snd_una)
+static bool tcp_check_dsack(struct sock *sk, uint32_t blocks[4][2], int n, uint32_t ack_seq, uint32_t prior_snd_una)
 {
 	bool dsack = false;
 
-	if (before(blocks[0][0], sk->sack_ack_seq)) {
+	if (before(blocks[0][0], ack_seq)) {
 		dsack = true;
 		MIB_INC(sk->st, TcpExtTCPDSACKRecv);
 	} else if (n > 1 && !after(blocks[0][1], blocks[1][1]) && !before(blocks[0][0], blocks[1][0])) {
@@ -477,8 +477,7 @@ static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *skb, u
 
 	if (!n || !sk->rx_opt.sack_ok)
 		return 0;
-	sk->sack_ack_seq = TCP_SKB_CB(skb)->ack_seq;
-	if (tcp_check_dsack(sk, blocks, n, prior_snd_una)) {
+	if (tcp_check_dsack(sk, blocks, n, TCP_SKB_CB(skb)->ack_seq, prior_snd_una)) {
 		flag |= FLAG_DSACKING_ACK;
 		tcp_dsack_seen(sk, blocks[0][0], blocks[0][1], prior_snd_una);
 	}
@@ -956,13 +955,122 @@ static void tcp_measure_rcv_mss(struct sock *sk, uint32_t len)
 		sk->rcv_mss = (uint16_t)min_t(uint32_t, len, sk->advmss);
 }
 
+/* ---- receive-side autotuning (Linux: tcp_rcv_rtt_*, tcp_grow_window,
+ * tcp_rcv_space_adjust) ---- */
+
+/* The low 32 bits of the stack clock in us: enough for the deltas here. */
+static uint32_t tcp_us32(const struct sock *sk) { return (uint32_t)(stack_now(sk->st) / NSEC_PER_USEC); }
+
+/* A sample from a window's worth of data only ever lowers the estimate (the
+ * sender may have paused within it); one from a timestamp moves it by 1/8. */
+static void tcp_rcv_rtt_update(struct sock *sk, uint32_t sample_us, bool win_dep)
+{
+	uint32_t est = sk->rcv_rtt_est.rtt_us;
+
+	sample_us = min_t(uint32_t, sample_us, UINT32_MAX >> 3);
+	if (!est)
+		est = sample_us << 3;
+	else if (!win_dep)
+		est = est - (est >> 3) + sample_us;
+	else if (sample_us << 3 < est)
+		est = sample_us << 3;
+	sk->rcv_rtt_est.rtt_us = est;
+}
+
+/* Without timestamps: the time it takes the peer to fill the window we
+ * offered is at least an RTT. */
+static void tcp_rcv_rtt_measure(struct sock *sk)
+{
+	uint32_t now = tcp_us32(sk) | 1; /* 0 means no sample running */
+
+	if (sk->rcv_rtt_est.time) {
+		if (before(sk->rcv_nxt, sk->rcv_rtt_est.seq))
+			return;
+		tcp_rcv_rtt_update(sk, max_t(uint32_t, now - sk->rcv_rtt_est.time, 1), true);
+	}
+	sk->rcv_rtt_est.seq = sk->rcv_nxt + sk->rcv_wnd;
+	sk->rcv_rtt_est.time = now;
+}
+
+/* With timestamps: a full segment echoing one of our TSvals for the first
+ * time is an RTT sample (in our 1 ms TS units). */
+static void tcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t delta;
+
+	if (!sk->rx_opt.saw_tstamp || !sk->rx_opt.rcv_tsecr || sk->rx_opt.rcv_tsecr == sk->rcv_rtt_last_tsecr)
+		return;
+	sk->rcv_rtt_last_tsecr = sk->rx_opt.rcv_tsecr;
+	if (cb->end_seq - cb->seq < sk->rcv_mss)
+		return;
+	delta = stack_jiffies(sk->st) + sk->tsoffset - sk->rx_opt.rcv_tsecr;
+	if (delta < INT32_MAX / 1000)
+		tcp_rcv_rtt_update(sk, max_t(uint32_t, delta, 1) * 1000, false);
+}
+
+/* Let the offered window (rcv_ssthresh) grow towards what the buffer
+ * allows, as the data arriving shows the sender can use it. The receive
+ * memory model charges exactly twice the payload (tcp_rmem_alloc), so
+ * Linux's check of the skb's overhead always passes and the step is
+ * always two segments or two of these. */
+static void tcp_grow_window(struct sock *sk, uint32_t len)
+{
+	int64_t room = (int64_t)min_t(uint32_t, sk->window_clamp, (uint32_t)tcp_space(sk)) - sk->rcv_ssthresh;
+	uint32_t incr = max_t(uint32_t, 2u * sk->advmss, 2 * len);
+
+	if (room <= 0)
+		return;
+	sk->rcv_ssthresh += (uint32_t)min_t(int64_t, room, incr);
+	/* Announce the larger window at once. */
+	if (!sk->icsk_ack.quick)
+		sk->icsk_ack.quick = 1;
+}
+
+/* Twice what the user read in an RTT rides out a loss; the growth over the
+ * RTT before, doubled, keeps up with a sender still in slow start (the
+ * window announced now governs the next RTT, not this one). */
+static void tcp_rcvbuf_grow(struct sock *sk, uint32_t copied)
+{
+	uint32_t prev = max_t(uint32_t, sk->rcvq_space.space, 1);
+	uint64_t rcvwin = ((uint64_t)copied << 1) + 16u * sk->advmss;
+	uint64_t rcvbuf;
+
+	rcvwin += (rcvwin * (copied - prev) / prev) << 1;
+	rcvbuf = min_t(uint64_t, tcp_space_from_win(rcvwin), (uint64_t)sk->st->sysctl.tcp_rmem_max);
+	if (rcvbuf > sk->sk_rcvbuf) {
+		sk->sk_rcvbuf = (uint32_t)rcvbuf;
+		sk->window_clamp = (uint32_t)tcp_full_space(sk->sk_rcvbuf);
+	}
+}
+
+/* Linux's tcp_rcv_space_adjust, once per read: when the user drained more
+ * in the last receiver RTT than the one before, grow the buffer (and with
+ * it the window clamp) to twice that plus room for the sender's slow start. */
+void tcp_rcv_space_adjust(struct sock *sk)
+{
+	uint32_t now = tcp_us32(sk), copied;
+
+	if (!sk->rcv_rtt_est.rtt_us || now - sk->rcvq_space.time < (sk->rcv_rtt_est.rtt_us >> 3))
+		return;
+	copied = sk->copied_seq - sk->rcvq_space.seq;
+	if (copied > sk->rcvq_space.space) {
+		if (sk->st->sysctl.tcp_moderate_rcvbuf && !sk->rcvbuf_locked)
+			tcp_rcvbuf_grow(sk, copied);
+		sk->rcvq_space.space = copied;
+	}
+	sk->rcvq_space.seq = sk->copied_seq;
+	sk->rcvq_space.time = now;
+}
+
 /* Linux's tcp_event_data_recv: adapt the delayed-ACK timeout to the
- * inter-arrival time. */
+ * inter-arrival time; measure the receiver's RTT and grow the window. */
 static void tcp_event_data_recv(struct sock *sk, uint32_t len)
 {
 	uint32_t now = stack_jiffies(sk->st);
 
 	tcp_measure_rcv_mss(sk, len);
+	tcp_rcv_rtt_measure(sk);
 	if (!sk->icsk_ack.ato) {
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
 	} else {
@@ -979,6 +1087,9 @@ static void tcp_event_data_recv(struct sock *sk, uint32_t len)
 		}
 	}
 	sk->icsk_ack.lrcvtime = now;
+	/* Tiny segments say nothing about the sender's appetite. */
+	if (len >= 128)
+		tcp_grow_window(sk, len);
 }
 
 /* Linux's __tcp_ack_snd_check: now, or after the delayed-ACK timeout. */
@@ -1154,8 +1265,10 @@ static bool tcp_try_coalesce(struct sock *sk, struct sk_buff *data)
 	return true;
 }
 
-/* Append an in-order skb (data and/or FIN) to the receive queue. */
-static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
+/* Append an in-order skb (data and/or FIN) to the receive queue; true if
+ * it carried a FIN, which the caller then takes (tcp_fin) once it is done
+ * with the data, as Linux's tcp_data_queue does. */
+static bool tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(data);
 	bool fin = cb->tcp_flags & TCPHDR_FIN;
@@ -1170,8 +1283,7 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *data)
 	} else {
 		kfree_skb(data);
 	}
-	if (fin)
-		tcp_fin(sk);
+	return fin;
 }
 
 /* Move what became contiguous from the out-of-order queue (Linux: tcp_ofo_queue). */
@@ -1198,7 +1310,8 @@ static void tcp_ofo_queue(struct sock *sk)
 			skb_pull(skb, trim);
 			cb->seq = sk->rcv_nxt;
 		}
-		tcp_queue_rcv(sk, skb);
+		if (tcp_queue_rcv(sk, skb))
+			tcp_fin(sk);
 	}
 }
 
@@ -1249,6 +1362,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *data)
 	o->queue.qlen++;
 	o->queue.bytes += data->len;
 	tcp_sack_rebuild(o, cb->seq);
+	tcp_grow_window(sk, data->len);
 }
 
 static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
@@ -1256,6 +1370,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	uint32_t datalen = skb->len - tcp_hdrlen(skb);
 	struct sk_buff *data;
+	bool fin;
 
 	if (cb->seq == cb->end_seq)
 		return;
@@ -1302,9 +1417,11 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_data_queue_ofo(sk, data);
 		return;
 	}
-	tcp_event_data_recv(sk, datalen);
 	sk->icsk_ack.pending = true;
-	tcp_queue_rcv(sk, data);
+	fin = tcp_queue_rcv(sk, data);
+	tcp_event_data_recv(sk, datalen);
+	if (fin)
+		tcp_fin(sk);
 	if (!tcp_ooo_empty(sk)) {
 		tcp_ofo_queue(sk);
 		/* RFC 5681 4.2: ACK at once when a hole is filled. */
@@ -1330,6 +1447,10 @@ void tcp_init_buffer_space(struct sock *sk)
 	if (sk->window_clamp > 2u * sk->advmss && sk->window_clamp + sk->advmss > maxwin)
 		sk->window_clamp = max_t(uint32_t, 2u * sk->advmss, maxwin - sk->advmss);
 	sk->rcv_ssthresh = min_t(uint32_t, sk->rcv_ssthresh, sk->window_clamp);
+	sk->rcvq_space.space = min_t(uint32_t, min_t(uint32_t, sk->rcv_ssthresh, sk->rcv_wnd),
+				     TCP_INIT_CWND * (uint32_t)sk->advmss);
+	sk->rcvq_space.seq = sk->copied_seq;
+	sk->rcvq_space.time = tcp_us32(sk);
 }
 
 /* Linux's tcp_init_transfer (fastopen: not static, tcp_fastopen.c calls it). */
@@ -1571,6 +1692,8 @@ static int tcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		tcp_rcv_synrecv_state_fastopen(sk);
 	if (tcp_in_close_states(sk->c.state) && tcp_rcv_state_teardown(sk, skb))
 		return 0;
+	if (sk->c.state == TCP_ESTABLISHED)
+		tcp_rcv_rtt_measure_ts(sk, skb);
 	if (tcp_rcv_data_step(sk, skb))
 		return 0;
 	if (sk->c.state != TCP_CLOSE) {
@@ -1586,7 +1709,6 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	uint8_t flags = TCP_SKB_CB(skb)->tcp_flags;
 
-	sk->tcp_mstamp = stack_now(sk->st) / NSEC_PER_USEC;
 	sk->segs_in++;
 
 	switch (sk->c.state) {
@@ -1685,7 +1807,7 @@ static struct request_sock *tcp_openreq_alloc(struct sock *listener, const struc
 	req->wscale_ok = opt->wscale_ok;
 	req->snd_wscale = opt->snd_wscale;
 	req->tos = listener->tos;
-	timer_setup(&req->rsk_timer, reqsk_timer_handler);
+	timer_setup(&req->rsk_timer, TIMER_REQSK);
 	return req;
 }
 

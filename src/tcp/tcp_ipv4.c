@@ -14,6 +14,7 @@
 void tcp_v4_init(struct stack *st)
 {
 	inet_hashinfo_init(st);
+	tcp_timer_handlers_init(st);
 	kmem_cache_init(&st->tcp.sk_slab, sizeof(struct sock));
 	kmem_cache_init(&st->tcp.tw_slab, sizeof(struct tcp_timewait_sock));
 	kmem_cache_init(&st->tcp.req_slab, sizeof(struct request_sock));

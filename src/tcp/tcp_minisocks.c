@@ -336,7 +336,7 @@ static void inet_twsk_kill(struct stack *st, struct tcp_timewait_sock *tw)
 	kmem_cache_free(tw);
 }
 
-static void tw_timer_handler(struct stack *st, struct timer *t)
+void tw_timer_handler(struct stack *st, struct timer *t)
 {
 	struct tcp_timewait_sock *tw = container_of(t, struct tcp_timewait_sock, tw_timer);
 
@@ -389,7 +389,7 @@ static struct tcp_timewait_sock *inet_twsk_alloc(const struct sock *sk, int stat
 	tw->c.state = TCP_TIME_WAIT;
 	tw->tw_substate = (uint8_t)state;
 	tw->tw_entry_stamp = stack_jiffies(st);
-	timer_setup(&tw->tw_timer, tw_timer_handler);
+	timer_setup(&tw->tw_timer, TIMER_TW);
 	st->tcp.tw_count++;
 	return tw;
 }

@@ -269,6 +269,11 @@ int tcp_full_space(uint32_t rcvbuf)
 	return (int)(((int64_t)rcvbuf * TCP_DEFAULT_SCALING_RATIO) >> TCP_RMEM_TO_WIN_SCALE);
 }
 
+uint64_t tcp_space_from_win(uint64_t win)
+{
+	return (win << TCP_RMEM_TO_WIN_SCALE) / TCP_DEFAULT_SCALING_RATIO;
+}
+
 static int ilog2_u32(uint32_t v)
 {
 	return 31 - __builtin_clz(v | 1);
@@ -310,7 +315,7 @@ void tcp_select_initial_window(const struct stack *st, int space_in, uint32_t ms
 	if (st->sysctl.tcp_workaround_signed_windows)
 		*rcv_wnd = min_t(uint32_t, space, MAX_TCP_WINDOW);
 	else
-		*rcv_wnd = space;
+		*rcv_wnd = space; /* no 64 KiB cap since Linux 6.10 */
 	if (init_rcv_wnd)
 		*rcv_wnd = min_t(uint32_t, *rcv_wnd, init_rcv_wnd * mss);
 

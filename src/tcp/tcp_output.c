@@ -41,6 +41,13 @@ struct tcp_xmit {
 	uint16_t id;
 };
 
+/* The wire segments skb stands for: a TSO super-frame counts as many
+ * (Linux: tcp_skb_pcount); hlen: header bytes in skb->len. */
+static uint32_t tcp_skb_segs(const struct sk_buff *skb, uint32_t hlen)
+{
+	return skb->gso_size ? (skb->len - hlen + skb->gso_size - 1) / skb->gso_size : 1;
+}
+
 static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct tcp_xmit *x)
 {
 	uint8_t optbuf[MAX_TCP_OPTION_SPACE];
@@ -71,7 +78,7 @@ static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct 
 		th->check = htons(csum_fold(csum_partial(th, skb->len,
 							 csum_tcpudp_nofold(x->saddr, x->daddr, skb->len, IPPROTO_TCP, 0))));
 	skb_reset_transport_header(skb);
-	MIB_INC(st, TcpOutSegs);
+	MIB_ADD(st, TcpOutSegs, tcp_skb_segs(skb, hlen));
 	return ip_build_and_send_pkt(st, skb, &o);
 }
 
@@ -199,7 +206,7 @@ uint64_t tcp_rmem_alloc(const struct sock *sk)
 	return 2 * ((uint64_t)sk->receive_queue.bytes + tcp_ooo_bytes(sk));
 }
 
-static int32_t tcp_space(const struct sock *sk)
+int32_t tcp_space(const struct sock *sk)
 {
 	int64_t space = (int64_t)sk->sk_rcvbuf - (int64_t)tcp_rmem_alloc(sk);
 
@@ -343,11 +350,15 @@ static void tcp_event_ack_sent(struct sock *sk)
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32_t seq)
 {
 	struct tcp_out_options opts;
+	uint32_t segs = tcp_skb_segs(skb, 0);
 	struct tcp_xmit x = {
 		.saddr = sk->c.laddr, .daddr = sk->c.raddr, .sport = sk->c.lport, .dport = sk->c.rport,
 		.seq = seq, .ack = sk->rcv_nxt, .flags = flags, .tos = sk->tos, .opts = &opts, .use_id = true,
-		.id = sk->inet_id++,
+		.id = sk->inet_id,
 	};
+
+	/* The device numbers a super-frame's segments from x.id up. */
+	sk->inet_id = (uint16_t)(sk->inet_id + segs);
 
 	if (flags & TCPHDR_SYN) {
 		tcp_syn_options(sk, &opts);
@@ -362,7 +373,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 	}
 	if (flags & TCPHDR_ACK)
 		tcp_event_ack_sent(sk);
-	sk->segs_out++;
+	sk->segs_out += segs;
 	return tcp_xmit_segment(sk->st, skb, &x);
 }
 
@@ -769,21 +780,13 @@ static void tcp_slow_start_after_idle_check(struct sock *sk)
 	sk->snd_cwnd_stamp = stack_jiffies(sk->st);
 }
 
-/* First transmission of a write-queue skb: it moves to the retransmit queue. */
-static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
+/* A write-queue skb went out for the first time: it moves to the
+ * retransmit queue and counts as in flight (Linux: tcp_event_new_data_sent). */
+static void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff *c;
-	int err;
-
-	if (tcp_packets_in_flight(sk) == 0)
-		tcp_ca_event(sk, CA_EVENT_TX_START);
-	c = tcp_xmit_clone(skb);
-	if (!c)
-		return -ENOBUFS;
 	skb_unlink(skb, &sk->write_queue);
 	skb_queue_tail(&sk->rtx_queue, skb);
 	TCP_SKB_CB(skb)->tx_us = stack_now(sk->st) / NSEC_PER_USEC;
-	err = tcp_transmit_skb(sk, c, TCP_SKB_CB(skb)->tcp_flags, TCP_SKB_CB(skb)->seq);
 	sk->snd_nxt = TCP_SKB_CB(skb)->end_seq;
 	if (skb->len < sk->mss_cache)
 		sk->snd_sml = TCP_SKB_CB(skb)->end_seq;
@@ -800,7 +803,74 @@ static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
 		MIB_INC(sk->st, TcpExtTCPOrigDataSent);
 	if (sk->icsk_pending != ICSK_TIME_RETRANS)
 		tcp_rearm_rto(sk);
-	return err;
+}
+
+/* First transmission of a write-queue skb. */
+static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *c;
+
+	if (tcp_packets_in_flight(sk) == 0)
+		tcp_ca_event(sk, CA_EVENT_TX_START);
+	c = tcp_xmit_clone(skb);
+	if (!c)
+		return -ENOBUFS;
+	tcp_event_new_data_sent(sk, skb);
+	return tcp_transmit_skb(sk, c, TCP_SKB_CB(skb)->tcp_flags, TCP_SKB_CB(skb)->seq);
+}
+
+/* The largest super-frame: an IP datagram with room for full TCP options. */
+#define TCP_TSO_MAX_PAYLOAD (IP_MAX_LEN - 20u - 60u)
+
+/* How many skbs from the head of the write queue may leave now as one TSO
+ * super-frame: full-sized segments within cwnd and the peer's window. The
+ * queue keeps one skb per segment, so the scoreboard (SACK, RACK, loss)
+ * is untouched; Linux instead builds 64 KiB skbs and splits them later. */
+static uint32_t tcp_tso_segs(const struct sock *sk, uint32_t mss_now)
+{
+	uint32_t in_flight = tcp_packets_in_flight(sk);
+	uint32_t max = min_t(uint32_t, sk->snd_cwnd - min_t(uint32_t, in_flight, sk->snd_cwnd),
+			     TCP_TSO_MAX_PAYLOAD / mss_now);
+	const struct sk_buff *skb;
+	uint32_t n = 0;
+
+	list_for_each_entry(skb, &sk->write_queue.list, list) {
+		if (n == max || skb->len != mss_now || !tcp_snd_wnd_test(sk, skb) ||
+		    (TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_URG)))
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* Send the first n skbs of the write queue as one super-frame for the
+ * device to segment. Their payloads are gathered into one buffer (the
+ * queued skbs stay whole for retransmission); the headers are built once. */
+static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
+{
+	struct skb_pool *pool = &sk->st->skb_pool;
+	uint32_t need = n * mss_now, cap = need;
+	struct sk_buff *skb, *big;
+	uint32_t seq;
+	uint8_t flags = 0;
+
+	/* A block of the pool's large size is recycled, not malloc'd. */
+	if (pool->big_size >= SKB_HEADROOM + need)
+		cap = pool->big_size - SKB_HEADROOM;
+	big = skb_alloc(pool, SKB_HEADROOM, cap);
+	if (!big)
+		return -ENOBUFS;
+	if (tcp_packets_in_flight(sk) == 0)
+		tcp_ca_event(sk, CA_EVENT_TX_START);
+	seq = TCP_SKB_CB(list_first_entry(&sk->write_queue.list, struct sk_buff, list))->seq;
+	for (uint32_t i = 0; i < n; i++) {
+		skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
+		memcpy(skb_put(big, skb->len), skb->data, skb->len);
+		flags |= TCP_SKB_CB(skb)->tcp_flags;
+		tcp_event_new_data_sent(sk, skb);
+	}
+	big->gso_size = (uint16_t)mss_now;
+	return tcp_transmit_skb(sk, big, flags, seq);
 }
 
 /* A zero window with data waiting and nothing in flight: probe it. */
@@ -813,13 +883,13 @@ static void tcp_check_probe_timer(struct sock *sk)
 static void tcp_write_xmit(struct sock *sk, int nonagle)
 {
 	struct sk_buff *skb;
+	uint32_t segs;
 	int sent = 0;
 
 	if (sk->c.state != TCP_ESTABLISHED && sk->c.state != TCP_CLOSE_WAIT && sk->c.state != TCP_FIN_WAIT1 &&
 	    sk->c.state != TCP_CLOSING && sk->c.state != TCP_LAST_ACK &&
 	    !(sk->c.state == TCP_SYN_RECV && sk->fastopen_rsk)) /* fastopen: tcp_passive_fastopen */
 		return;
-	sk->tcp_mstamp = stack_now(sk->st) / NSEC_PER_USEC;
 	tcp_slow_start_after_idle_check(sk);
 	sk->is_cwnd_limited = false;
 	while (!list_empty(&sk->write_queue.list)) {
@@ -836,6 +906,12 @@ static void tcp_write_xmit(struct sock *sk, int nonagle)
 			break;
 		if (!tcp_nagle_allows(sk, skb, nonagle | (list_is_singular(&sk->write_queue.list) ? 0 : TCP_NAGLE_PUSH)))
 			break;
+		if (sk->st->dev.tso && (segs = tcp_tso_segs(sk, mss_now)) > 1) {
+			if (tcp_transmit_tso(sk, segs, mss_now) == -ENOBUFS)
+				break;
+			sent += (int)segs;
+			continue;
+		}
 		if (tcp_transmit_new(sk, skb) == -ENOBUFS)
 			break;
 		sent++;

@@ -6,10 +6,20 @@
 
 static void tcp_write_timer(struct stack *st, struct timer *t);
 
+/* What TCP's timer kinds run, for every socket, request and minisock. */
+void tcp_timer_handlers_init(struct stack *st)
+{
+	timer_set_handler(&st->timers, TIMER_TCP_WRITE, tcp_write_timer);
+	timer_set_handler(&st->timers, TIMER_TCP_DELACK, tcp_delack_timer);
+	timer_set_handler(&st->timers, TIMER_TCP_KEEPALIVE, tcp_keepalive_timer);
+	timer_set_handler(&st->timers, TIMER_REQSK, reqsk_timer_handler);
+	timer_set_handler(&st->timers, TIMER_TW, tw_timer_handler);
+}
+
 void tcp_init_xmit_timers(struct sock *sk)
 {
-	timer_setup(&sk->retransmit_timer, tcp_write_timer);
-	timer_setup(&sk->delack_timer, tcp_delack_timer);
+	timer_setup(&sk->retransmit_timer, TIMER_TCP_WRITE);
+	timer_setup(&sk->delack_timer, TIMER_TCP_DELACK);
 }
 
 void tcp_clear_xmit_timers(struct sock *sk)

@@ -3,6 +3,7 @@
  * connection closes cleanly. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include "test.h"
 #include "core/siphash.h"
@@ -247,6 +248,103 @@ TEST(transfer_reordering_undoes_spurious_recovery)
 	CHECK(undos > 0);
 }
 
+#ifndef TCP_INFO
+#define TCP_INFO 11 /* <netinet/tcp.h> clashes with the stack's own TCP names */
+#endif
+
+/* ---- receive-buffer autotuning (tcp_rcv_space_adjust, tcp_grow_window) ---- */
+
+struct autotune {
+	bool ok;
+	uint64_t ns;                    /* until the server read the last byte */
+	int rcvbuf;                     /* the server's SO_RCVBUF then */
+	struct synack_tcp_info info;    /* the server's TCP_INFO then */
+};
+
+/* The client sends `bytes` to a server that reads everything at once, on
+ * a path with a large bandwidth-delay product. lock_rcvbuf > 0: the
+ * listener's SO_RCVBUF; moderate: net.ipv4.tcp_moderate_rcvbuf. */
+static struct autotune autotune_run(uint64_t bytes, int lock_rcvbuf, bool moderate)
+{
+	struct synack_sim_config wc = { .delay_ns = 10000000, .bandwidth_bps = 1000000000ULL, .seed = 5 };
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct flow c = { .id = 1, .total = bytes }, s = { .id = 2, .fd = -1 };
+	struct autotune res = { 0 };
+	unsigned int len;
+	struct pair p;
+	uint64_t bad = 0, t0;
+	int lfd;
+
+	if (pair_up(&p, &wc))
+		return res;
+	synack_sysctl_set(p.st[1], "net.ipv4.tcp_moderate_rcvbuf", moderate);
+	inet_pton(AF_INET, "10.0.0.2", &srv.sin_addr);
+	lfd = synack_socket(p.st[1]);
+	if (lock_rcvbuf > 0)
+		synack_setsockopt(p.st[1], lfd, SOL_SOCKET, SO_RCVBUF, &lock_rcvbuf, sizeof(lock_rcvbuf));
+	synack_bind(p.st[1], lfd, &srv);
+	synack_listen(p.st[1], lfd, 8);
+	c.fd = synack_socket(p.st[0]);
+	synack_connect(p.st[0], c.fd, &srv);
+	t0 = synack_clock_now(p.clk);
+	while (s.received < bytes && synack_clock_now(p.clk) - t0 < 60ULL * 1000000000ULL) {
+		synack_run_virtual(p.clk, p.st, 2, synack_clock_now(p.clk) + 1000000);
+		if (s.fd < 0)
+			s.fd = synack_accept(p.st[1], lfd, NULL);
+		flow_send(p.st[0], &c);
+		if (s.fd >= 0)
+			flow_recv(p.st[1], &s, 1, &bad);
+	}
+	res.ns = synack_clock_now(p.clk) - t0;
+	len = sizeof(res.rcvbuf);
+	synack_getsockopt(p.st[1], s.fd, SOL_SOCKET, SO_RCVBUF, &res.rcvbuf, &len);
+	len = sizeof(res.info);
+	synack_getsockopt(p.st[1], s.fd, IPPROTO_TCP, TCP_INFO, &res.info, &len);
+	res.ok = s.received == bytes && bad == 0;
+	pair_down(&p);
+	return res;
+}
+
+/* 20 ms RTT at 1 Gbit/s: the buffer follows what the reader drains per
+ * RTT, the offered window (rcv_ssthresh) follows the buffer past 64 KiB,
+ * and the transfer runs far faster than 64 KiB per RTT would allow. */
+TEST(estab_rcvbuf_autotunes_to_the_path)
+{
+	struct autotune a = autotune_run(16u << 20, 0, true);
+
+	CHECK(a.ok);
+	CHECK(a.rcvbuf > 4 * 131072);
+	CHECK(a.rcvbuf <= 33554432);
+	CHECK(a.info.tcpi_rcv_ssthresh > 65535);
+	/* The receiver's RTT estimate: 20 ms plus queueing, never below. */
+	CHECK(a.info.tcpi_rcv_rtt >= 20000 && a.info.tcpi_rcv_rtt < 60000);
+	CHECK(a.info.tcpi_rcv_space > 65535);
+	/* 64 KiB per 20 ms would take 5 s for 16 MiB. */
+	CHECK(a.ns < 2000000000ULL);
+}
+
+/* SO_RCVBUF pins the buffer (Linux: SOCK_RCVBUF_LOCK) and so the window. */
+TEST(estab_rcvbuf_locked_keeps_its_window)
+{
+	struct autotune a = autotune_run(4u << 20, 65536, true);
+
+	CHECK(a.ok);
+	CHECK_EQ(a.rcvbuf, 131072);
+	CHECK(a.info.tcpi_rcv_ssthresh <= 65536);
+	CHECK(a.ns > 1000000000ULL); /* 4 MiB at <= 64 KiB per 20 ms: >= 1.28 s */
+}
+
+/* net.ipv4.tcp_moderate_rcvbuf = 0 turns the autotuning off. */
+TEST(estab_rcvbuf_not_moderated_when_disabled)
+{
+	struct autotune a = autotune_run(4u << 20, 0, false);
+
+	CHECK(a.ok);
+	CHECK_EQ(a.rcvbuf, 131072);
+	CHECK(a.info.tcpi_rcv_ssthresh <= 65536);
+	CHECK(a.ns > 1000000000ULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3) {
@@ -262,5 +360,8 @@ int main(int argc, char **argv)
 	RUN(transfer_loss_10pct_many_seeds);
 	RUN(transfer_reorder_dup_corrupt_many_seeds);
 	RUN(transfer_reordering_undoes_spurious_recovery);
+	RUN(estab_rcvbuf_autotunes_to_the_path);
+	RUN(estab_rcvbuf_locked_keeps_its_window);
+	RUN(estab_rcvbuf_not_moderated_when_disabled);
 	return TEST_SUMMARY();
 }

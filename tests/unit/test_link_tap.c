@@ -77,8 +77,8 @@ TEST(offloads_on_by_default_and_off_on_request)
 	REQUIRE(synack_tap_get_stats(l, &s) == 0);
 	CHECK(s.offload);
 	CHECK_EQ(l->max_frame, 14 + 65535);
-	CHECK_EQ(l->features, SYNACK_LINK_F_TX_CSUM);
-	CHECK(l->ops->recv_meta && l->ops->send_more && l->ops->flush);
+	CHECK_EQ(l->features, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO);
+	CHECK(l->ops->recv_meta && l->ops->send_more && l->ops->flush && l->ops->send_gso);
 	/* A buffer shorter than max_frame still works for short frames. */
 	CHECK(l->ops->recv(l, buf, sizeof(buf)) >= 0);
 	CHECK_EQ(l->ops->flush(l), 0);

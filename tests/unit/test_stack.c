@@ -264,7 +264,8 @@ TEST(run_virtual_lands_on_timer_deadlines)
 	struct fire_log fl = { 0 };
 
 	REQUIRE(st);
-	timer_setup(&fl.t, log_fire);
+	timer_set_handler(&st->timers, TIMER_AUX0, log_fire);
+	timer_setup(&fl.t, TIMER_AUX0);
 	mod_timer(st, &fl.t, 100 * NSEC_PER_MSEC);
 	CHECK_EQ(synack_stack_next_deadline(st), 100 * NSEC_PER_MSEC);
 	CHECK_EQ(synack_run_virtual(c, &st, 1, 2 * NSEC_PER_SEC), 3);

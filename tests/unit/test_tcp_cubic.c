@@ -1,7 +1,7 @@
 /* CUBIC (tcp_cubic.c): the cube root, ssthresh, the window curve after a
  * loss, fast convergence, TCP friendliness, the idle shift of the epoch,
  * the reset on RTO, and HyStart's two ways out of slow start. The module's
- * ops are driven directly on virtual time: sk->tcp_mstamp advances as the
+ * ops are driven directly on virtual time: mstamp(sk) advances as the
  * ACKs of a path with a constant RTT would arrive. */
 #include "../test.h"
 #include "core/stack.h"
@@ -19,6 +19,10 @@ struct env {
 
 static const struct tcp_congestion_ops *ops = &tcp_cubic_ops;
 
+/* The time CUBIC reads (us), on the socket's own virtual clock. */
+static uint64_t mstamp(const struct sock *sk) { return stack_now(sk->st) / 1000; }
+static void mstamp_set(struct sock *sk, uint64_t us) { synack_clock_set(sk->st->clock, us * 1000); }
+
 static struct sock *env_init(struct env *e)
 {
 	struct synack_stack_config sc = { .name = "cubic", .seeded = true, .seed = 11 };
@@ -35,7 +39,7 @@ static struct sock *env_init(struct env *e)
 	sk->snd_cwnd_clamp = ~0u;
 	sk->is_cwnd_limited = true;
 	sk->snd_una = sk->snd_nxt = 1000;
-	sk->tcp_mstamp = T0_US;
+	mstamp_set(sk, T0_US);
 	tcp_init_congestion_control(sk);
 	return sk;
 }
@@ -64,11 +68,11 @@ static void loss_at(struct sock *sk, uint32_t cwnd)
 }
 
 /* ACK one segment at a time, cwnd ACKs per RTT spread evenly, until
- * tcp_mstamp reaches `until`. */
+ * the clock reaches `until`. */
 static void ack_until(struct sock *sk, uint64_t until, uint32_t rtt_us)
 {
-	while (sk->tcp_mstamp < until) {
-		sk->tcp_mstamp += rtt_us / sk->snd_cwnd;
+	while (mstamp(sk) < until) {
+		mstamp_set(sk, mstamp(sk) + rtt_us / sk->snd_cwnd);
 		sk->snd_una++;
 		ops->cong_avoid(sk, sk->snd_una, 1);
 	}
@@ -227,7 +231,7 @@ TEST(window_growth_curve)
 	CHECK_EQ(sk->snd_cwnd, 70);
 	CHECK_EQ(k_ms, 4217);
 
-	t0 = sk->tcp_mstamp;
+	t0 = mstamp(sk);
 	ops->cong_avoid(sk, 0, 1); /* the epoch starts at the first ACK */
 	for (size_t i = 0; i < ARRAY_SIZE(at_ms); i++) {
 		double want;
@@ -262,7 +266,7 @@ TEST(fast_convergence)
 	CHECK_EQ(sk->snd_cwnd, 560);
 	CHECK_EQ(fresh->snd_cwnd, 560);
 
-	t0 = sk->tcp_mstamp;
+	t0 = mstamp(sk);
 	ops->cong_avoid(sk, 0, 1);
 	ops->cong_avoid(fresh, 0, 1);
 	ack_until(sk, t0 + (uint64_t)k_ms * 1000, rtt);
@@ -292,7 +296,7 @@ TEST(tcp_friendliness)
 	rtt_sample(sk, (int32_t)rtt);
 	loss_at(sk, 20);
 	CHECK_EQ(sk->snd_cwnd, 14);
-	t0 = sk->tcp_mstamp;
+	t0 = mstamp(sk);
 	ops->cong_avoid(sk, 0, 1);
 	ack_until(sk, t0 + 1000000, rtt); /* 1 s: 100 RTTs */
 
@@ -324,15 +328,15 @@ TEST(idle_shifts_epoch)
 	for (int i = 0; i < 3; i++) {
 		rtt_sample(all[i], (int32_t)rtt);
 		loss_at(all[i], 100);
-		all[i]->tcp_mstamp = t0;
+		mstamp_set(all[i], t0);
 		ops->cong_avoid(all[i], 0, 1);
 		ack_until(all[i], t0 + 1000000, rtt);
 	}
 	/* Idle for 10 s, then send again. */
-	idle->lsndtime = (uint32_t)(idle->tcp_mstamp / 1000);
-	noshift->lsndtime = (uint32_t)(noshift->tcp_mstamp / 1000);
-	idle->tcp_mstamp += 10000000;
-	noshift->tcp_mstamp += 10000000;
+	idle->lsndtime = (uint32_t)(mstamp(idle) / 1000);
+	noshift->lsndtime = (uint32_t)(mstamp(noshift) / 1000);
+	mstamp_set(idle, mstamp(idle) + 10000000);
+	mstamp_set(noshift, mstamp(noshift) + 10000000);
 	tcp_ca_event(idle, CA_EVENT_TX_START);
 	CHECK_EQ(idle->snd_cwnd, busy->snd_cwnd);
 
@@ -344,7 +348,7 @@ TEST(idle_shifts_epoch)
 
 		noshift->snd_cwnd_cnt = 0;
 		for (i = 0; i < w0; i++) {
-			noshift->tcp_mstamp += 100;
+			mstamp_set(noshift, mstamp(noshift) + 100);
 			ops->cong_avoid(noshift, 0, 1);
 		}
 		CHECK_EQ(noshift->snd_cwnd, w0 + w0 / 2);
@@ -375,7 +379,7 @@ TEST(idle_shift_capped_at_now)
 	rtt_sample(sk, (int32_t)rtt);
 	loss_at(sk, 100);
 	ops->cong_avoid(sk, 0, 1);
-	sk->lsndtime = (uint32_t)(sk->tcp_mstamp / 1000) - 5000;
+	sk->lsndtime = (uint32_t)(mstamp(sk) / 1000) - 5000;
 	ack_until(sk, T0_US + 1000000, rtt);
 	w0 = sk->snd_cwnd;
 	tcp_ca_event(sk, CA_EVENT_TX_START); /* 6 s "idle" > 1 s since the epoch */
@@ -450,7 +454,7 @@ TEST(loss_state_resets)
 /* Slow start ACKs: each ACKs one segment, the sender sends two. */
 static void ss_ack(struct sock *sk, uint64_t spacing_us, int32_t rtt_us)
 {
-	sk->tcp_mstamp += spacing_us;
+	mstamp_set(sk, mstamp(sk) + spacing_us);
 	sk->snd_una++;
 	sk->snd_nxt += 2;
 	rtt_sample(sk, rtt_us);

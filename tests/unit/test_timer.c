@@ -27,12 +27,19 @@ struct fire_log {
 	uint64_t run_now;           /* now_ns of the run in progress */
 };
 
+/* The two kinds of test timer, registered by new_stack. */
+static void ttimer_fire(struct stack *st, struct timer *t);
+static void count_fire(struct stack *st, struct timer *t);
+
 static struct stack *new_stack(uint64_t start_ns)
 {
 	struct stack *st = calloc(1, sizeof(*st));
 
-	if (st)
+	if (st) {
 		timer_wheel_init(&st->timers, start_ns);
+		timer_set_handler(&st->timers, TIMER_AUX0, ttimer_fire);
+		timer_set_handler(&st->timers, TIMER_AUX1, count_fire);
+	}
 	return st;
 }
 
@@ -62,7 +69,7 @@ static void ttimer_fire(struct stack *st, struct timer *t)
 static void ttimer_init(struct ttimer *tt, int id, struct fire_log *log)
 {
 	memset(tt, 0, sizeof(*tt));
-	timer_setup(&tt->t, ttimer_fire);
+	timer_setup(&tt->t, TIMER_AUX0);
 	tt->id = id;
 	tt->log = log;
 }
@@ -356,6 +363,25 @@ static void count_fire(struct stack *st, struct timer *t)
 		(*ct->late)++;
 }
 
+/* An expiry past what struct timer holds (2^44 ms, 557 years) is clamped
+ * to the last jiffy it holds, never cut down to an early one. */
+TEST(expiry_beyond_44_bits_clamped_not_wrapped)
+{
+	struct fire_log log = { 0 };
+	struct ttimer t;
+	uint64_t start = TIMER_MAX_JIFFY * MS - 10 * MS;
+	struct stack *st = new_stack(start);
+
+	REQUIRE(st);
+	ttimer_init(&t, 1, &log);
+	mod_timer(st, &t.t, UINT64_MAX - 5);
+	CHECK_EQ(t.t.expires, TIMER_MAX_JIFFY);
+	CHECK_EQ(run_at(st, &log, start + 9 * MS), 0);
+	CHECK(timer_pending(&t.t));
+	CHECK_EQ(run_at(st, &log, TIMER_MAX_JIFFY * MS), 1);
+	free_stack(st);
+}
+
 TEST(million_timers)
 {
 	enum { N = 1000000 };
@@ -367,7 +393,7 @@ TEST(million_timers)
 	REQUIRE(ct && st);
 	prng_seed(&r, 1);
 	for (size_t i = 0; i < N; i++) {
-		timer_setup(&ct[i].t, count_fire);
+		timer_setup(&ct[i].t, TIMER_AUX1);
 		/* Spans from 200 ms to 60 days, so every level and the far list
 		 * are used; microsecond resolution exercises the rounding. */
 		static const uint64_t span_us[] = { 200000ULL, 60000000ULL, 10800000000ULL,
@@ -560,6 +586,7 @@ int main(void)
 	RUN(callback_cancels_others);
 	RUN(callback_arms_due_and_past_timers_same_run);
 	RUN(far_future_timers);
+	RUN(expiry_beyond_44_bits_clamped_not_wrapped);
 	RUN(million_timers);
 	RUN(next_is_exact);
 	RUN(next_after_cancel_is_early_not_late);

@@ -1,0 +1,320 @@
+/*
+ * TSO on the sending side (tcp_write_xmit -> tcp_transmit_tso): over a link
+ * that offers SYNACK_LINK_F_TSO, a run of full-sized segments leaves as one
+ * super-frame with gso_size set, its headers built once (sequence of the
+ * first segment, IP length of the whole, the pseudo-header checksum over
+ * the whole, IP IDs advancing by the segments it carries), and the receiver
+ * (fed whole, as GRO would) gets every byte. Without the feature nothing
+ * changes: one frame per segment.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../test.h"
+#include "core/stack.h"
+#include "net/checksum.h"
+
+#define MAX_FRAME (14u + 65535u)
+#define QCAP 4096u
+#define LOGCAP 4096u
+
+struct qframe {
+	uint8_t *data;
+	uint32_t len;
+	uint16_t gso_size;
+};
+
+/* What one end sent, in order: its length, gso_size and headers. */
+struct sent {
+	uint32_t len;
+	uint16_t gso_size;
+	uint8_t hdr[80];
+};
+
+struct tlink {
+	struct synack_link link;        /* first: the stack's handle */
+	struct synack_clock *clk;
+	struct tlink *peer;
+	struct qframe q[QCAP];          /* frames for this end to receive */
+	uint32_t head, tail;
+	struct sent log[LOGCAP];        /* what this end sent */
+	uint32_t nlog;
+	uint32_t drop_gso;              /* lose this end's n-th super-frame (1-based); 0: none */
+	uint32_t gso_sent;
+};
+
+static struct tlink *to_t(struct synack_link *l) { return (struct tlink *)l; }
+
+static int t_push(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
+{
+	struct tlink *t = to_t(l), *p = t->peer;
+	struct qframe *f;
+
+	if (!frame || len < 14 || len > MAX_FRAME || p->tail - p->head == QCAP)
+		return -EINVAL;
+	if (t->nlog < LOGCAP) {
+		struct sent *s = &t->log[t->nlog++];
+		s->len = (uint32_t)len;
+		s->gso_size = gso_size;
+		memcpy(s->hdr, frame, len < sizeof(s->hdr) ? len : sizeof(s->hdr));
+	}
+	if (gso_size && ++t->gso_sent == t->drop_gso)
+		return 0; /* lost on the wire */
+	f = &p->q[p->tail++ % QCAP];
+	f->data = malloc(len);
+	if (!f->data)
+		return -ENOMEM;
+	memcpy(f->data, frame, len);
+	f->len = (uint32_t)len;
+	f->gso_size = gso_size;
+	return 0;
+}
+
+static int t_send(struct synack_link *l, const void *frame, size_t len)
+{
+	if (len > 14 + l->mtu)
+		return -EMSGSIZE;
+	return t_push(l, frame, len, 0);
+}
+
+static int t_send_gso(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
+{
+	return t_push(l, frame, len, gso_size);
+}
+
+/* Frames come up whole with their checksums vouched for: the sender left
+ * them partial, as over a veth pair. */
+static int t_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
+{
+	struct tlink *t = to_t(l);
+	struct qframe *f;
+	uint32_t n;
+
+	if (t->head == t->tail)
+		return 0;
+	f = &t->q[t->head++ % QCAP];
+	n = f->len < cap ? f->len : (uint32_t)cap;
+	memcpy(buf, f->data, n);
+	free(f->data);
+	meta->flags = SYNACK_RX_CSUM_OK;
+	meta->gso_size = f->gso_size;
+	return (int)n;
+}
+
+static int t_recv(struct synack_link *l, void *buf, size_t cap)
+{
+	struct synack_rx_meta m = { 0 };
+
+	return t_recv_meta(l, buf, cap, &m);
+}
+
+static uint64_t t_next_deadline(struct synack_link *l)
+{
+	struct tlink *t = to_t(l);
+
+	return t->head == t->tail ? SYNACK_NEVER : synack_clock_now(t->clk);
+}
+
+static void t_destroy(struct synack_link *l)
+{
+	struct tlink *t = to_t(l);
+
+	while (t->head != t->tail)
+		free(t->q[t->head++ % QCAP].data);
+}
+
+static const struct synack_link_ops t_ops = {
+	.kind = "tso-test", .send = t_send, .recv = t_recv, .next_deadline = t_next_deadline,
+	.destroy = t_destroy, .recv_meta = t_recv_meta, .send_gso = t_send_gso,
+};
+
+struct env {
+	struct synack_clock *clk;
+	struct tlink *end[2];
+	struct stack *st[2];
+	int cfd, sfd;
+};
+
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return ntohs(v); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return ntohl(v); }
+
+static bool env_up(struct env *e, uint32_t features)
+{
+	static const char *addr[2] = { "10.9.0.1", "10.9.0.2" };
+
+	memset(e, 0, sizeof(*e));
+	e->clk = synack_clock_new_virtual(1000000000ULL);
+	for (int i = 0; i < 2; i++) {
+		e->end[i] = calloc(1, sizeof(struct tlink));
+		if (!e->end[i])
+			return false;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct tlink *t = e->end[i];
+		struct synack_stack_config sc = { .clock = e->clk, .name = i ? "server" : "client", .seeded = true,
+						  .seed = 77 + (uint64_t)i };
+		struct synack_if_config ic = { .prefix_len = 24 };
+
+		t->link.ops = &t_ops;
+		t->link.mtu = 1500;
+		t->link.max_frame = MAX_FRAME;
+		t->link.features = features;
+		t->link.mac[0] = 2;
+		t->link.mac[5] = (uint8_t)(i + 1);
+		t->clk = e->clk;
+		t->peer = e->end[!i];
+		inet_pton(AF_INET, addr[i], &ic.addr);
+		if (synack_stack_new(&sc, &e->st[i]) || synack_if_up(e->st[i], &t->link, &ic))
+			return false;
+	}
+	return true;
+}
+
+static void env_down(struct env *e)
+{
+	for (int i = 0; i < 2; i++) {
+		synack_stack_free(e->st[i]);
+		t_destroy(&e->end[i]->link);
+		free(e->end[i]);
+	}
+	synack_clock_free(e->clk);
+}
+
+static void run(struct env *e, uint64_t ms)
+{
+	synack_run_virtual(e->clk, e->st, 2, synack_clock_now(e->clk) + ms * 1000000ULL);
+}
+
+/* Connect, then the client writes `total` bytes of a known pattern and the
+ * server reads them all back. True if every byte arrived intact. */
+static bool transfer(struct env *e, size_t total)
+{
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(9) };
+	static uint8_t out[1 << 20], in[1 << 16];
+	size_t sent = 0, got = 0;
+	bool ok = true;
+	int lfd;
+
+	for (size_t i = 0; i < total && i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + (i >> 11));
+	inet_pton(AF_INET, "10.9.0.2", &srv.sin_addr);
+	lfd = synack_socket(e->st[1]);
+	synack_bind(e->st[1], lfd, &srv);
+	synack_listen(e->st[1], lfd, 4);
+	e->cfd = synack_socket(e->st[0]);
+	synack_connect(e->st[0], e->cfd, &srv);
+	run(e, 1);
+	e->sfd = synack_accept(e->st[1], lfd, NULL);
+	for (int step = 0; step < 100000 && got < total; step++) {
+		long r;
+
+		if (sent < total && (r = synack_send(e->st[0], e->cfd, out + sent, total - sent, 0)) > 0)
+			sent += (size_t)r;
+		run(e, 1);
+		while ((r = synack_recv(e->st[1], e->sfd, in, sizeof(in), 0)) > 0) {
+			for (long i = 0; i < r; i++)
+				ok &= in[i] == out[got + (size_t)i];
+			got += (size_t)r;
+		}
+	}
+	return ok && got == total;
+}
+
+/* The segments a frame the client sent carries (0 if it is not TCP data). */
+static uint32_t frame_segs(const struct sent *s)
+{
+	const uint8_t *ip = s->hdr + 14, *th = ip + 20;
+	uint32_t payload = s->len - 14 - 20 - (uint32_t)(th[12] >> 4) * 4;
+
+	if (get16(s->hdr + 12) != 0x0800 || ip[9] != 6 || !payload)
+		return 0;
+	return s->gso_size ? (payload + s->gso_size - 1) / s->gso_size : 1;
+}
+
+TEST(estab_tso_initial_window_leaves_as_one_super_frame)
+{
+	struct env e;
+	const struct sent *first = NULL, *prev = NULL;
+	uint64_t segs = 0;
+	uint32_t isn = 0, data_frames = 0, gso_frames = 0;
+
+	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
+	CHECK(transfer(&e, 512 * 1024));
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++) {
+		const struct sent *s = &e.end[0]->log[i];
+		const uint8_t *ip = s->hdr + 14, *th = ip + 20;
+		uint32_t n = frame_segs(s);
+
+		if (get16(s->hdr + 12) == 0x0800 && ip[9] == 6 && (th[13] & 0x02))
+			isn = get32(th + 4);
+		if (!n)
+			continue;
+		data_frames++;
+		segs += n;
+		gso_frames += s->gso_size != 0;
+		/* IP length covers the whole frame; IDs count the segments. */
+		CHECK_EQ(get16(ip + 2), s->len - 14);
+		if (prev)
+			CHECK_EQ(get16(ip + 4), (uint16_t)(get16(prev->hdr + 18) + frame_segs(prev)));
+		prev = s;
+		if (!first)
+			first = s;
+	}
+	REQUIRE(first);
+	/* The initial window: ten 1448-byte segments (timestamps on) in one
+	 * frame, starting right after the SYN, with the pseudo-header sum over
+	 * all of it for the device to finish. */
+	CHECK_EQ(first->gso_size, 1448);
+	CHECK_EQ(first->len, 14 + 20 + 32 + 10 * 1448);
+	CHECK_EQ(get32(first->hdr + 34 + 4), isn + 1);
+	{
+		uint32_t s, d;
+		memcpy(&s, first->hdr + 26, 4);
+		memcpy(&d, first->hdr + 30, 4);
+		CHECK_EQ(get16(first->hdr + 34 + 16),
+			 (uint16_t)~csum_fold(csum_tcpudp_nofold(s, d, first->len - 34, 6, 0)));
+	}
+	/* Most data went merged, and the MIB counts wire segments. */
+	CHECK(gso_frames * 4 > data_frames);
+	CHECK(segs >= 512 * 1024 / 1448);
+	CHECK(synack_mib_value(e.st[0], "TcpOutSegs") >= segs);
+	CHECK_EQ(synack_mib_value(e.st[0], "TcpRetransSegs"), 0);
+	env_down(&e);
+}
+
+TEST(estab_no_tso_without_the_link_feature)
+{
+	struct env e;
+	uint32_t big = 0;
+
+	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM));
+	CHECK(transfer(&e, 256 * 1024));
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++)
+		big += e.end[0]->log[i].gso_size != 0 || e.end[0]->log[i].len > 1514;
+	CHECK_EQ(big, 0);
+	env_down(&e);
+}
+
+/* A lost super-frame is a burst of lost segments: SACK and RACK find
+ * them one by one (the queue keeps one skb per segment), and the
+ * retransmissions go out as the holes allow. */
+TEST(estab_tso_lost_super_frame_is_repaired)
+{
+	struct env e;
+
+	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
+	e.end[0]->drop_gso = 3;
+	CHECK(transfer(&e, 1024 * 1024));
+	CHECK(e.end[0]->gso_sent > 3);
+	CHECK(synack_mib_value(e.st[0], "TcpRetransSegs") >= 2);
+	env_down(&e);
+}
+
+int main(void)
+{
+	RUN(estab_tso_initial_window_leaves_as_one_super_frame);
+	RUN(estab_no_tso_without_the_link_feature);
+	RUN(estab_tso_lost_super_frame_is_repaired);
+	return TEST_SUMMARY();
+}
