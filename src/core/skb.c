@@ -185,6 +185,7 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->transport_header = skb->transport_header;
 	n->tstamp = skb->tstamp;
 	n->nexthop = skb->nexthop;
+	n->gso_size = skb->gso_size;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	return n;
 }

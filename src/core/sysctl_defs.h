@@ -21,6 +21,7 @@ SYSCTL(arp_retrans_time_ms, "net.ipv4.neigh.default.retrans_time_ms", 1000, 1, 1
 SYSCTL(arp_mcast_solicit, "net.ipv4.neigh.default.mcast_solicit", 3, 0, 255)
 SYSCTL(arp_ucast_solicit, "net.ipv4.neigh.default.ucast_solicit", 3, 0, 255)
 SYSCTL(arp_unres_qlen, "net.ipv4.neigh.default.unres_qlen", 101, 0, 1L << 20)
+SYSCTL(arp_unres_qlen_bytes, "net.ipv4.neigh.default.unres_qlen_bytes", 212992, 0, 1L << 30)
 SYSCTL(arp_gc_stale_time, "net.ipv4.neigh.default.gc_stale_time", 60, 1, 1L << 20)
 SYSCTL(arp_gc_thresh3, "net.ipv4.neigh.default.gc_thresh3", 1024, 1, 1L << 20)
 /* TCP (defaults of Linux v6.16+, as read on a 6.18 kernel) */

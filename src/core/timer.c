@@ -21,6 +21,7 @@
 #define TW_WHERE_DUE 0xfffeu
 #define TW_WHERE_FAR 0xfffdu
 #define TW_REACH_BITS (TW_LEVELS * TW_BITS)
+#define TW_EPOCH_BACK (1ULL << 40)
 #define TW_NO_SLOT (-1)
 
 _Static_assert(TW_LEVELS * TW_SLOTS < TW_WHERE_FAR, "slot ids must fit in timer.where");
@@ -40,6 +41,21 @@ static uint64_t jiffy_to_ns(uint64_t j)
 	if (j > UINT64_MAX / NSEC_PER_MSEC)
 		return (j - 1) * NSEC_PER_MSEC + 1;
 	return j * NSEC_PER_MSEC;
+}
+
+/* The wheel counts jiffies from an epoch 2^40 ms (35 years) before its
+ * creation, or the clock's zero if that is nearer, so a timer's 44 bits
+ * reach 520 years past the creation whatever the clock's origin (a
+ * virtual clock may start anywhere), and expiries up to 35 years in the
+ * past stay exact; an earlier time is the epoch. */
+static uint64_t wheel_jiffy(const struct timer_wheel *w, uint64_t j)
+{
+	return j > w->epoch ? j - w->epoch : 0;
+}
+
+uint64_t timer_expires_jiffy(const struct timer_wheel *w, const struct timer *t)
+{
+	return t->expires + w->epoch;
 }
 
 static unsigned int level_shift(unsigned int level) { return level * TW_BITS; }
@@ -227,7 +243,10 @@ static int fire_due(struct stack *st, struct timer_wheel *w)
 
 void timer_wheel_init(struct timer_wheel *w, uint64_t now_ns)
 {
-	w->now = now_ns / NSEC_PER_MSEC;
+	uint64_t j = now_ns / NSEC_PER_MSEC;
+
+	w->epoch = j > TW_EPOCH_BACK ? j - TW_EPOCH_BACK : 0;
+	w->now = j - w->epoch;
 	w->pending = 0;
 	for (unsigned int level = 0; level < TW_LEVELS; level++) {
 		for (unsigned int slot = 0; slot < TW_SLOTS; slot++) {
@@ -241,7 +260,7 @@ void timer_wheel_init(struct timer_wheel *w, uint64_t now_ns)
 	INIT_LIST_HEAD(&w->far);
 	w->due_min = UINT64_MAX;
 	w->far_min = UINT64_MAX;
-	for (unsigned int k = 0; k < TIMER_KINDS; k++)
+	for (unsigned int k = 0; k < ARRAY_SIZE(w->handlers); k++)
 		w->handlers[k] = NULL;
 }
 
@@ -285,7 +304,7 @@ void timer_setup(struct timer *t, enum timer_kind kind)
 void mod_timer(struct stack *st, struct timer *t, uint64_t expires_ns)
 {
 	struct timer_wheel *w = &st->timers;
-	uint64_t expires = min_t(uint64_t, jiffy_of_ns(expires_ns), TIMER_MAX_JIFFY);
+	uint64_t expires = min_t(uint64_t, wheel_jiffy(w, jiffy_of_ns(expires_ns)), TIMER_MAX_JIFFY);
 
 	/* Re-arming for the same jiffy is common (an RTO pushed back within
 	 * one millisecond): nothing moves, as in Linux's mod_timer. */
@@ -309,7 +328,7 @@ bool del_timer(struct stack *st, struct timer *t)
 
 int timer_wheel_run(struct stack *st, struct timer_wheel *w, uint64_t now_ns)
 {
-	uint64_t target = now_ns / NSEC_PER_MSEC;
+	uint64_t target = wheel_jiffy(w, now_ns / NSEC_PER_MSEC);
 	int fired = 0;
 
 	for (;;) {
@@ -337,10 +356,10 @@ uint64_t timer_wheel_next(const struct timer_wheel *w)
 	unsigned int level, slot;
 
 	if (!list_empty(&w->due))
-		return jiffy_to_ns(w->due_min);
+		return jiffy_to_ns(w->due_min + w->epoch);
 	if (first_slot(w, &level, &slot))
-		return jiffy_to_ns(w->slot_min[level][slot]);
+		return jiffy_to_ns(w->slot_min[level][slot] + w->epoch);
 	if (!list_empty(&w->far))
-		return jiffy_to_ns(w->far_min);
+		return jiffy_to_ns(w->far_min + w->epoch);
 	return UINT64_MAX;
 }

@@ -35,13 +35,15 @@ enum timer_kind {
 	TIMER_KINDS
 };
 
-/* Expiry, kind and list share one word: 44 bits of jiffies reach 557
- * years (later expiries are clamped to that), and the list id keeps the
- * top 16 bits to itself so the wheel's frequent moves store it whole. */
+/* Expiry, kind and list share one word: 44 bits of jiffies from the
+ * wheel's epoch (35 years before it was made) reach 520 years past its
+ * making (later expiries are clamped to the last one), and
+ * the list id keeps the top 16 bits to itself so the wheel's frequent
+ * moves store it whole. */
 #define TIMER_MAX_JIFFY ((1ULL << 44) - 1)
 struct timer {
 	struct list_head entry;     /* self-linked when not pending */
-	uint64_t expires : 44;      /* jiffy (ms) at which it fires */
+	uint64_t expires : 44;      /* jiffy at which it fires, from the wheel's epoch (timer_expires_jiffy) */
 	uint64_t kind : 4;          /* enum timer_kind */
 	uint64_t where : 16;        /* list holding it: a slot, the due or far list */
 };
@@ -58,7 +60,8 @@ _Static_assert(TIMER_KINDS <= 16, "timer kinds must fit in timer.kind");
 #define TW_SLOTS (1u << TW_BITS)
 
 struct timer_wheel {
-	uint64_t now;               /* the jiffy processed last */
+	uint64_t epoch;             /* the clock's jiffy (ms) the wheel counts from */
+	uint64_t now;               /* the jiffy processed last, from epoch */
 	size_t pending;             /* armed timers */
 	struct list_head slots[TW_LEVELS][TW_SLOTS];
 	uint64_t occupied[TW_LEVELS][TW_SLOTS / 64]; /* bitmap of non-empty slots */
@@ -67,7 +70,7 @@ struct timer_wheel {
 	uint64_t due_min;           /* lower bound of the due timers' expiries */
 	struct list_head far;       /* beyond the top level's reach */
 	uint64_t far_min;           /* lower bound of the far timers' expiries */
-	timer_fn handlers[TIMER_KINDS];
+	timer_fn handlers[16];      /* by kind (all that timer.kind can hold) */
 };
 
 void timer_wheel_init(struct timer_wheel *w, uint64_t now_ns);
@@ -77,6 +80,8 @@ void timer_wheel_destroy(struct timer_wheel *w);
 /* What timers of a kind call (NULL: nothing); each layer sets its own at init. */
 void timer_set_handler(struct timer_wheel *w, enum timer_kind kind, timer_fn fn);
 void timer_setup(struct timer *t, enum timer_kind kind);
+/* When t fires (or last fired), in jiffies (ms) of the stack clock. */
+uint64_t timer_expires_jiffy(const struct timer_wheel *w, const struct timer *t);
 /* Arm, or re-arm, t to fire at expires_ns (stack clock). */
 void mod_timer(struct stack *st, struct timer *t, uint64_t expires_ns);
 /* Disarm; returns whether t was pending. */

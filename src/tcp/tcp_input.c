@@ -1004,7 +1004,7 @@ static void tcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb)
 	sk->rcv_rtt_last_tsecr = sk->rx_opt.rcv_tsecr;
 	if (cb->end_seq - cb->seq < sk->rcv_mss)
 		return;
-	delta = stack_jiffies(sk->st) + sk->tsoffset - sk->rx_opt.rcv_tsecr;
+	delta = stack_jiffies(sk->st) - sk->rx_opt.rcv_tsecr; /* tcp_fast_parse_options took tsoffset off */
 	if (delta < INT32_MAX / 1000)
 		tcp_rcv_rtt_update(sk, max_t(uint32_t, delta, 1) * 1000, false);
 }
@@ -1362,7 +1362,10 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *data)
 	o->queue.qlen++;
 	o->queue.bytes += data->len;
 	tcp_sack_rebuild(o, cb->seq);
-	tcp_grow_window(sk, data->len);
+	/* Without SACK the sender needs duplicate ACKs, which a growing
+	 * window would not be (Linux: tcp_data_queue_ofo). */
+	if (sk->rx_opt.sack_ok)
+		tcp_grow_window(sk, data->len);
 }
 
 static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
@@ -1419,7 +1422,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	sk->icsk_ack.pending = true;
 	fin = tcp_queue_rcv(sk, data);
-	tcp_event_data_recv(sk, datalen);
+	if (datalen)
+		tcp_event_data_recv(sk, datalen);
 	if (fin)
 		tcp_fin(sk);
 	if (!tcp_ooo_empty(sk)) {

@@ -39,6 +39,7 @@ struct tcp_xmit {
 	const struct tcp_out_options *opts;
 	bool use_id;
 	uint16_t id;
+	bool rtx;               /* a retransmission: not in TcpOutSegs, as in Linux */
 };
 
 /* The wire segments skb stands for: a TSO super-frame counts as many
@@ -78,7 +79,8 @@ static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct 
 		th->check = htons(csum_fold(csum_partial(th, skb->len,
 							 csum_tcpudp_nofold(x->saddr, x->daddr, skb->len, IPPROTO_TCP, 0))));
 	skb_reset_transport_header(skb);
-	MIB_ADD(st, TcpOutSegs, tcp_skb_segs(skb, hlen));
+	if (!x->rtx)
+		MIB_ADD(st, TcpOutSegs, tcp_skb_segs(skb, hlen));
 	return ip_build_and_send_pkt(st, skb, &o);
 }
 
@@ -357,8 +359,11 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 		.id = sk->inet_id,
 	};
 
+	uint32_t end = seq + skb->len + !!(flags & TCPHDR_SYN) + !!(flags & TCPHDR_FIN);
+
 	/* The device numbers a super-frame's segments from x.id up. */
 	sk->inet_id = (uint16_t)(sk->inet_id + segs);
+	x.rtx = end != seq && !after(end, sk->snd_nxt);
 
 	if (flags & TCPHDR_SYN) {
 		tcp_syn_options(sk, &opts);
@@ -526,7 +531,7 @@ void tcp_send_delayed_ack(struct sock *sk)
 	}
 	sk->icsk_ack.pending = true;
 	/* An earlier deadline stands. */
-	if (sk->icsk_ack.scheduled && sk->delack_timer.expires * NSEC_PER_MSEC <= stack_now(sk->st) + (uint64_t)ato * NSEC_PER_MSEC)
+	if (sk->icsk_ack.scheduled && timer_expires_jiffy(&sk->st->timers, &sk->delack_timer) * NSEC_PER_MSEC <= stack_now(sk->st) + (uint64_t)ato * NSEC_PER_MSEC)
 		return;
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, ato);
 }
@@ -809,14 +814,16 @@ static void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
 {
 	struct sk_buff *c;
+	int err;
 
 	if (tcp_packets_in_flight(sk) == 0)
 		tcp_ca_event(sk, CA_EVENT_TX_START);
 	c = tcp_xmit_clone(skb);
 	if (!c)
 		return -ENOBUFS;
+	err = tcp_transmit_skb(sk, c, TCP_SKB_CB(skb)->tcp_flags, TCP_SKB_CB(skb)->seq);
 	tcp_event_new_data_sent(sk, skb);
-	return tcp_transmit_skb(sk, c, TCP_SKB_CB(skb)->tcp_flags, TCP_SKB_CB(skb)->seq);
+	return err;
 }
 
 /* The largest super-frame: an IP datagram with room for full TCP options. */
@@ -853,6 +860,7 @@ static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
 	struct sk_buff *skb, *big;
 	uint32_t seq;
 	uint8_t flags = 0;
+	int err;
 
 	/* A block of the pool's large size is recycled, not malloc'd. */
 	if (pool->big_size >= SKB_HEADROOM + need)
@@ -862,15 +870,17 @@ static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
 		return -ENOBUFS;
 	if (tcp_packets_in_flight(sk) == 0)
 		tcp_ca_event(sk, CA_EVENT_TX_START);
-	seq = TCP_SKB_CB(list_first_entry(&sk->write_queue.list, struct sk_buff, list))->seq;
-	for (uint32_t i = 0; i < n; i++) {
-		skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
+	skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
+	seq = TCP_SKB_CB(skb)->seq;
+	for (uint32_t i = 0; i < n; i++, skb = list_entry(skb->list.next, struct sk_buff, list)) {
 		memcpy(skb_put(big, skb->len), skb->data, skb->len);
 		flags |= TCP_SKB_CB(skb)->tcp_flags;
-		tcp_event_new_data_sent(sk, skb);
 	}
 	big->gso_size = (uint16_t)mss_now;
-	return tcp_transmit_skb(sk, big, flags, seq);
+	err = tcp_transmit_skb(sk, big, flags, seq);
+	for (uint32_t i = 0; i < n; i++)
+		tcp_event_new_data_sent(sk, list_first_entry(&sk->write_queue.list, struct sk_buff, list));
+	return err;
 }
 
 /* A zero window with data waiting and nothing in flight: probe it. */

@@ -232,6 +232,11 @@ static void tcp_disconnect_reset_vars(struct sock *sk)
 	sk->rx_opt.ts_recent = 0;
 	sk->rx_opt.ts_recent_stamp = 0;
 	sk->rx_opt.saw_tstamp = false;
+	/* The receiver's measurements and the clamp autotuning moved (Linux
+	 * zeroes window_clamp and rcv_rtt_last_tsecr here too). */
+	sk->window_clamp = 0;
+	memset(&sk->rcv_rtt_est, 0, sizeof(sk->rcv_rtt_est));
+	sk->rcv_rtt_last_tsecr = 0;
 	sk->c.rport = 0;
 	sk->c.raddr = 0;
 }

@@ -95,9 +95,14 @@ count_big_frames() {
 start_capture() {
 	cap_pid=""
 	command -v tcpdump >/dev/null || return 0
-	ip netns exec "$NS" tcpdump -i "$TAP" -s 96 -w "$tmp/cap.pcap" -U tcp >/dev/null 2>&1 &
+	ip netns exec "$NS" tcpdump -i "$TAP" -s 96 -w "$tmp/cap.pcap" -U tcp >/dev/null 2>"$tmp/cap.err" &
 	cap_pid=$!
-	sleep 0.5
+	# The transfer takes a fraction of a second: start it only once tcpdump
+	# says it is capturing, however slow a loaded machine makes its start.
+	for _ in $(seq 100); do
+		grep -q "listening on" "$tmp/cap.err" 2>/dev/null && break
+		sleep 0.1
+	done
 }
 
 # run_mode LABEL [synack options...]

@@ -345,6 +345,48 @@ TEST(estab_rcvbuf_not_moderated_when_disabled)
 	CHECK(a.ns > 1000000000ULL);
 }
 
+/* A sender that writes ten segments every 50 ms never fills the 64 KiB
+ * window within an RTT, so the window-based samples span several bursts;
+ * the timestamp echoes give the receiver its RTT (here 50 ms: the peer
+ * echoes our last ACK's TSval with its next burst). */
+TEST(estab_rcv_rtt_from_timestamp_echoes)
+{
+	struct synack_sim_config wc = { .delay_ns = 10000000, .seed = 9 };
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct flow c = { .id = 1, .total = 40 * 14480 }, s = { .id = 2, .fd = -1 };
+	struct synack_tcp_info info = { 0 };
+	unsigned int len = sizeof(info);
+	uint64_t bad = 0;
+	struct pair p;
+	int lfd;
+
+	REQUIRE(pair_up(&p, &wc) == 0);
+	inet_pton(AF_INET, "10.0.0.2", &srv.sin_addr);
+	lfd = synack_socket(p.st[1]);
+	synack_bind(p.st[1], lfd, &srv);
+	synack_listen(p.st[1], lfd, 8);
+	c.fd = synack_socket(p.st[0]);
+	synack_connect(p.st[0], c.fd, &srv);
+	for (int ms = 0; ms < 3000 && s.received < c.total; ms++) {
+		synack_run_virtual(p.clk, p.st, 2, synack_clock_now(p.clk) + 1000000);
+		if (s.fd < 0)
+			s.fd = synack_accept(p.st[1], lfd, NULL);
+		if (ms >= 100 && ms % 50 == 0 && c.sent < c.total) {
+			uint64_t keep = c.total;
+			c.total = c.sent + 14480;
+			flow_send(p.st[0], &c);
+			c.total = keep;
+		}
+		if (s.fd >= 0)
+			flow_recv(p.st[1], &s, 1, &bad);
+	}
+	CHECK_EQ(s.received, c.total);
+	CHECK_EQ(bad, 0);
+	synack_getsockopt(p.st[1], s.fd, IPPROTO_TCP, TCP_INFO, &info, &len);
+	CHECK(info.tcpi_rcv_rtt >= 20000 && info.tcpi_rcv_rtt <= 80000);
+	pair_down(&p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3) {
@@ -363,5 +405,6 @@ int main(int argc, char **argv)
 	RUN(estab_rcvbuf_autotunes_to_the_path);
 	RUN(estab_rcvbuf_locked_keeps_its_window);
 	RUN(estab_rcvbuf_not_moderated_when_disabled);
+	RUN(estab_rcv_rtt_from_timestamp_echoes);
 	return TEST_SUMMARY();
 }

@@ -144,6 +144,31 @@ TEST(unresolved_queue_drops_oldest)
 	h_free(&h);
 }
 
+/* The queue is bounded in bytes too (a TSO super-frame is 64 KiB): with
+ * room for two 128-byte datagrams, five leave two, the newest. */
+TEST(unresolved_queue_bytes_drop_oldest)
+{
+	struct harness h;
+	uint8_t f[64], data[100];
+
+	memset(data, 'x', sizeof(data));
+	h_init(&h);
+	CHECK_EQ(synack_sysctl_set(h.st, "net.ipv4.neigh.default.unres_qlen_bytes", 300), 0);
+	h_clear(&h);
+	for (uint16_t seq = 1; seq <= 5; seq++)
+		CHECK_EQ(icmp_send_echo(h.st, A("10.0.0.2"), 1, seq, data, sizeof(data)), 0);
+	CHECK_EQ(mib(&h, "ArpUnresolvedDiscards"), 3);
+	h_inject(&h, f, build_arp(f, H_MAC, 2, P_MAC, A("10.0.0.2"), H_MAC, A("10.0.0.1")));
+	REQUIRE(count_proto(&h, ETH_P_IP) == 2);
+	for (size_t i = 0; i < 2; i++)
+		CHECK_EQ(nth_proto(&h, ETH_P_IP, i, NULL)[41], 4 + i); /* seq 4, 5 */
+	/* A datagram larger than the whole budget is dropped at once. */
+	CHECK_EQ(synack_sysctl_set(h.st, "net.ipv4.neigh.default.unres_qlen_bytes", 100), 0);
+	CHECK_EQ(icmp_send_echo(h.st, A("10.0.0.9"), 1, 9, data, sizeof(data)), 0);
+	CHECK_EQ(mib(&h, "ArpUnresolvedDiscards"), 4);
+	h_free(&h);
+}
+
 TEST(reachable_stale_delay_probe)
 {
 	struct harness h;
@@ -196,6 +221,7 @@ int main(void)
 	RUN(bad_arp_table);
 	RUN(resolution_retries_then_fails);
 	RUN(unresolved_queue_drops_oldest);
+	RUN(unresolved_queue_bytes_drop_oldest);
 	RUN(reachable_stale_delay_probe);
 	RUN(table_full);
 	return TEST_SUMMARY();

@@ -363,22 +363,41 @@ static void count_fire(struct stack *st, struct timer *t)
 		(*ct->late)++;
 }
 
-/* An expiry past what struct timer holds (2^44 ms, 557 years) is clamped
- * to the last jiffy it holds, never cut down to an early one. */
+/* An expiry past what struct timer holds (2^44 ms from the wheel's epoch,
+ * here the clock's zero) is clamped to the last jiffy it holds, never cut
+ * down to an early one. */
 TEST(expiry_beyond_44_bits_clamped_not_wrapped)
 {
 	struct fire_log log = { 0 };
 	struct ttimer t;
-	uint64_t start = TIMER_MAX_JIFFY * MS - 10 * MS;
-	struct stack *st = new_stack(start);
+	struct stack *st = new_stack(5 * MS);
 
 	REQUIRE(st);
 	ttimer_init(&t, 1, &log);
 	mod_timer(st, &t.t, UINT64_MAX - 5);
-	CHECK_EQ(t.t.expires, TIMER_MAX_JIFFY);
-	CHECK_EQ(run_at(st, &log, start + 9 * MS), 0);
+	CHECK_EQ(timer_expires_jiffy(&st->timers, &t.t), TIMER_MAX_JIFFY);
+	CHECK_EQ(run_at(st, &log, 100000ULL * 86400 * NSEC_PER_SEC), 0);
 	CHECK(timer_pending(&t.t));
 	CHECK_EQ(run_at(st, &log, TIMER_MAX_JIFFY * MS), 1);
+	free_stack(st);
+}
+
+/* A clock that starts near the end of its range (a virtual clock may):
+ * timers still fire when due, not at once, since the wheel counts from an
+ * epoch near its creation. */
+TEST(clock_near_its_end_fires_on_time)
+{
+	struct fire_log log = { 0 };
+	struct ttimer t;
+	uint64_t start = UINT64_MAX - 86400ULL * NSEC_PER_SEC;
+	struct stack *st = new_stack(start);
+
+	REQUIRE(st);
+	ttimer_init(&t, 1, &log);
+	mod_timer(st, &t.t, start + 10 * MS);
+	CHECK_EQ(run_at(st, &log, start + 9 * MS), 0);
+	CHECK_EQ(run_at(st, &log, start + 11 * MS), 1);
+	CHECK(timer_wheel_next(&st->timers) == UINT64_MAX);
 	free_stack(st);
 }
 
@@ -518,8 +537,8 @@ TEST(next_never_late_on_random_timers)
 			uint64_t truth = UINT64_MAX;
 
 			for (int i = 0; i < N; i++) {
-				if (timer_pending(&t[i].t) && t[i].t.expires * MS < truth)
-					truth = t[i].t.expires * MS;
+				if (timer_pending(&t[i].t) && timer_expires_jiffy(&st->timers, &t[i].t) * MS < truth)
+					truth = timer_expires_jiffy(&st->timers, &t[i].t) * MS;
 			}
 			uint64_t next = timer_wheel_next(&st->timers);
 			bad_next += next > truth;
@@ -530,7 +549,7 @@ TEST(next_never_late_on_random_timers)
 			log.n = 0;
 			fires += run_at(st, &log, now);
 			for (int i = 0; i < log.n; i++)
-				exact_fires += t[log.ids[i]].fired_at == t[log.ids[i]].t.expires * MS;
+				exact_fires += t[log.ids[i]].fired_at == timer_expires_jiffy(&st->timers, &t[log.ids[i]].t) * MS;
 		}
 	}
 	CHECK_EQ(bad_next, 0);
@@ -587,6 +606,7 @@ int main(void)
 	RUN(callback_arms_due_and_past_timers_same_run);
 	RUN(far_future_timers);
 	RUN(expiry_beyond_44_bits_clamped_not_wrapped);
+	RUN(clock_near_its_end_fires_on_time);
 	RUN(million_timers);
 	RUN(next_is_exact);
 	RUN(next_after_cancel_is_early_not_late);
