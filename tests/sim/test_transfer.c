@@ -67,6 +67,23 @@ static size_t pair_down(struct pair *p)
 	return live;
 }
 
+/* The server (10.0.0.2:80) listens, with SO_RCVBUF if rcvbuf > 0, and
+ * the client connects to it: returns the listener. */
+static int listen_and_connect(struct pair *p, int rcvbuf, int *cfd)
+{
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(80) };
+	int lfd = synack_socket(p->st[1]);
+
+	inet_pton(AF_INET, "10.0.0.2", &srv.sin_addr);
+	if (rcvbuf > 0)
+		synack_setsockopt(p->st[1], lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	synack_bind(p->st[1], lfd, &srv);
+	synack_listen(p->st[1], lfd, 8);
+	*cfd = synack_socket(p->st[0]);
+	synack_connect(p->st[0], *cfd, &srv);
+	return lfd;
+}
+
 /* A deterministic byte stream: byte i of stream `id`. */
 static uint8_t stream_byte(uint64_t id, uint64_t i) { return (uint8_t)((i * 2654435761u) ^ (id * 97) ^ (i >> 8)); }
 
@@ -126,7 +143,6 @@ static struct result transfer(const struct synack_sim_config *wc, uint64_t up, u
 {
 	struct result res = { 0 };
 	struct pair p;
-	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(80) };
 	struct flow c = { .id = 1, .total = up, .hash_sent = 14695981039346656037ULL, .hash_recv = 14695981039346656037ULL };
 	struct flow s = { .id = 2, .total = down, .hash_sent = 14695981039346656037ULL, .hash_recv = 14695981039346656037ULL, .fd = -1 };
 	bool c_shut = false, s_shut = false, c_closed = false, s_closed = false;
@@ -135,12 +151,7 @@ static struct result transfer(const struct synack_sim_config *wc, uint64_t up, u
 
 	if (pair_up(&p, wc))
 		return res;
-	inet_pton(AF_INET, "10.0.0.2", &srv.sin_addr);
-	lfd = synack_socket(p.st[1]);
-	synack_bind(p.st[1], lfd, &srv);
-	synack_listen(p.st[1], lfd, 8);
-	c.fd = synack_socket(p.st[0]);
-	synack_connect(p.st[0], c.fd, &srv);
+	lfd = listen_and_connect(&p, 0, &c.fd);
 	t0 = synack_clock_now(p.clk);
 	while (synack_clock_now(p.clk) - t0 < budget_ns && !(c_closed && s_closed)) {
 		synack_run_virtual(p.clk, p.st, 2, synack_clock_now(p.clk) + 1000000);
@@ -267,7 +278,6 @@ struct autotune {
 static struct autotune autotune_run(uint64_t bytes, int lock_rcvbuf, bool moderate)
 {
 	struct synack_sim_config wc = { .delay_ns = 10000000, .bandwidth_bps = 1000000000ULL, .seed = 5 };
-	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(80) };
 	struct flow c = { .id = 1, .total = bytes }, s = { .id = 2, .fd = -1 };
 	struct autotune res = { 0 };
 	unsigned int len;
@@ -278,14 +288,7 @@ static struct autotune autotune_run(uint64_t bytes, int lock_rcvbuf, bool modera
 	if (pair_up(&p, &wc))
 		return res;
 	synack_sysctl_set(p.st[1], "net.ipv4.tcp_moderate_rcvbuf", moderate);
-	inet_pton(AF_INET, "10.0.0.2", &srv.sin_addr);
-	lfd = synack_socket(p.st[1]);
-	if (lock_rcvbuf > 0)
-		synack_setsockopt(p.st[1], lfd, SOL_SOCKET, SO_RCVBUF, &lock_rcvbuf, sizeof(lock_rcvbuf));
-	synack_bind(p.st[1], lfd, &srv);
-	synack_listen(p.st[1], lfd, 8);
-	c.fd = synack_socket(p.st[0]);
-	synack_connect(p.st[0], c.fd, &srv);
+	lfd = listen_and_connect(&p, lock_rcvbuf, &c.fd);
 	t0 = synack_clock_now(p.clk);
 	while (s.received < bytes && synack_clock_now(p.clk) - t0 < 60ULL * 1000000000ULL) {
 		synack_run_virtual(p.clk, p.st, 2, synack_clock_now(p.clk) + 1000000);
@@ -352,7 +355,6 @@ TEST(estab_rcvbuf_not_moderated_when_disabled)
 TEST(estab_rcv_rtt_from_timestamp_echoes)
 {
 	struct synack_sim_config wc = { .delay_ns = 10000000, .seed = 9 };
-	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(80) };
 	struct flow c = { .id = 1, .total = 40 * 14480 }, s = { .id = 2, .fd = -1 };
 	struct synack_tcp_info info = { 0 };
 	unsigned int len = sizeof(info);
@@ -361,12 +363,7 @@ TEST(estab_rcv_rtt_from_timestamp_echoes)
 	int lfd;
 
 	REQUIRE(pair_up(&p, &wc) == 0);
-	inet_pton(AF_INET, "10.0.0.2", &srv.sin_addr);
-	lfd = synack_socket(p.st[1]);
-	synack_bind(p.st[1], lfd, &srv);
-	synack_listen(p.st[1], lfd, 8);
-	c.fd = synack_socket(p.st[0]);
-	synack_connect(p.st[0], c.fd, &srv);
+	lfd = listen_and_connect(&p, 0, &c.fd);
 	for (int ms = 0; ms < 3000 && s.received < c.total; ms++) {
 		synack_run_virtual(p.clk, p.st, 2, synack_clock_now(p.clk) + 1000000);
 		if (s.fd < 0)
