@@ -146,12 +146,12 @@ int dev_queue_xmit_gso(struct stack *st, const uint8_t *frame, size_t len, uint1
 	struct synack_link *l = st->dev.link;
 	int err;
 
-	/* A link swapped for one without TSO while the frame waited on ARP:
-	 * dropped as a transmit error (retransmission recovers it). */
-	if (!st->dev.up || !l || !st->dev.tso) {
+	if (!st->dev.up || !l) {
 		MIB_INC(st, LinkTxErrors);
 		return -ENETDOWN;
 	}
+	if (!st->dev.tso)
+		return tcp4_gso_segment_xmit(st, frame, len, gso_size);
 	trace_frame(st, SYNACK_TRACE_FRAME_TX, frame, len);
 	err = l->ops->send_gso(l, frame, len, gso_size);
 	if (err < 0) {

@@ -88,6 +88,9 @@ void ip_register_err_handler(struct stack *st, uint8_t proto, ip_err_handler fn)
 uint16_t ip_select_ident(struct stack *st, uint32_t daddr, uint32_t saddr, uint8_t protocol, uint32_t segs);
 /* Store the header checksum of iph (ihl words). */
 void ip_send_check(void *iph);
+/* Cut a TCP/IPv4 super-frame into segments of gso_size payload bytes and
+ * send each (gso.c; Linux: skb_gso_segment for a device without TSO). */
+int tcp4_gso_segment_xmit(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size);
 
 /* Reassembly (ip_fragment.c). skb->data at the IP header of a fragment
  * (header validated, trimmed to tot_len); consumes it. Returns the whole

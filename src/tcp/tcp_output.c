@@ -73,7 +73,9 @@ static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct 
 	th->flags = x->flags;
 	th->window = htons(x->win);
 	memcpy(th + 1, optbuf, (size_t)optlen);
-	if (st->dev.tx_csum) /* the device sums the segment (CHECKSUM_PARTIAL) */
+	/* The device sums the segment (CHECKSUM_PARTIAL), or a super-frame's
+	 * segments are summed one by one as they are cut (gso.c). */
+	if (st->dev.tx_csum || skb->gso_size)
 		th->check = htons((uint16_t)~csum_fold(csum_tcpudp_nofold(x->saddr, x->daddr, skb->len, IPPROTO_TCP, 0)));
 	else
 		th->check = htons(csum_fold(csum_partial(th, skb->len,
@@ -336,11 +338,13 @@ void tcp_sync_mss(struct sock *sk, uint32_t pmtu)
 	sk->mss_cache = (uint16_t)mss;
 }
 
-static void tcp_event_ack_sent(struct sock *sk)
+/* segs: the wire segments that carried the ACK (Linux before 6.6:
+ * tcp_dec_quickack_mode by pcount), so a super-frame spends quick ACKs as
+ * its segments sent one by one would. */
+static void tcp_event_ack_sent(struct sock *sk, uint32_t segs)
 {
 	sk->icsk_ack.pending = false;
-	if (sk->icsk_ack.quick)
-		sk->icsk_ack.quick--;
+	sk->icsk_ack.quick = (uint8_t)(sk->icsk_ack.quick > segs ? sk->icsk_ack.quick - segs : 0);
 	if (sk->icsk_ack.scheduled) {
 		sk->icsk_ack.scheduled = false;
 		del_timer(sk->st, &sk->delack_timer);
@@ -377,7 +381,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 		x.win = (uint16_t)tcp_select_window(sk);
 	}
 	if (flags & TCPHDR_ACK)
-		tcp_event_ack_sent(sk);
+		tcp_event_ack_sent(sk, segs);
 	sk->segs_out += segs;
 	return tcp_xmit_segment(sk->st, skb, &x);
 }
@@ -829,10 +833,12 @@ static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
 /* The largest super-frame: an IP datagram with room for full TCP options. */
 #define TCP_TSO_MAX_PAYLOAD (IP_MAX_LEN - 20u - 60u)
 
-/* How many skbs from the head of the write queue may leave now as one TSO
- * super-frame: full-sized segments within cwnd and the peer's window. The
- * queue keeps one skb per segment, so the scoreboard (SACK, RACK, loss)
- * is untouched; Linux instead builds 64 KiB skbs and splits them later. */
+/* How many skbs from the head of the write queue may leave now as one
+ * super-frame, for the device to segment (TSO) or for gso.c to cut in
+ * software (GSO, on every other link, as Linux): full-sized segments
+ * within cwnd and the peer's window. The queue keeps one skb per segment,
+ * so the scoreboard (SACK, RACK, loss) is untouched; Linux instead builds
+ * 64 KiB skbs and splits them later. */
 static uint32_t tcp_tso_segs(const struct sock *sk, uint32_t mss_now)
 {
 	uint32_t in_flight = tcp_packets_in_flight(sk);
@@ -846,13 +852,18 @@ static uint32_t tcp_tso_segs(const struct sock *sk, uint32_t mss_now)
 		    (TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_URG)))
 			break;
 		n++;
+		/* Segmentation leaves PSH on the last segment only: a pushed
+		 * skb ends the run, so every segment keeps its own flags. */
+		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_PSH)
+			break;
 	}
 	return n;
 }
 
-/* Send the first n skbs of the write queue as one super-frame for the
- * device to segment. Their payloads are gathered into one buffer (the
- * queued skbs stay whole for retransmission); the headers are built once. */
+/* Send the first n skbs of the write queue as one super-frame, for the
+ * device or gso.c to segment. Their payloads are gathered into one buffer
+ * (the queued skbs stay whole for retransmission); TCP, IP, ARP and
+ * Ethernet do their work once for all of them. */
 static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
 {
 	struct skb_pool *pool = &sk->st->skb_pool;
@@ -916,7 +927,9 @@ static void tcp_write_xmit(struct sock *sk, int nonagle)
 			break;
 		if (!tcp_nagle_allows(sk, skb, nonagle | (list_is_singular(&sk->write_queue.list) ? 0 : TCP_NAGLE_PUSH)))
 			break;
-		if (sk->st->dev.tso && (segs = tcp_tso_segs(sk, mss_now)) > 1) {
+		/* A full segment with more behind it: worth looking for a run. */
+		if (skb->len == mss_now && !list_is_singular(&sk->write_queue.list) &&
+		    (segs = tcp_tso_segs(sk, mss_now)) > 1) {
 			if (tcp_transmit_tso(sk, segs, mss_now) == -ENOBUFS)
 				break;
 			sent += (int)segs;

@@ -83,8 +83,8 @@ static int t_send_gso(struct synack_link *l, const void *frame, size_t len, uint
 	return t_push(l, frame, len, gso_size);
 }
 
-/* Frames come up whole with their checksums vouched for: the sender left
- * them partial, as over a veth pair. */
+/* Frames come up whole; their checksums are vouched for when the sender
+ * left them partial (TX_CSUM), as over a veth pair, and checked otherwise. */
 static int t_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
 {
 	struct tlink *t = to_t(l);
@@ -97,7 +97,7 @@ static int t_recv_meta(struct synack_link *l, void *buf, size_t cap, struct syna
 	n = f->len < cap ? f->len : (uint32_t)cap;
 	memcpy(buf, f->data, n);
 	free(f->data);
-	meta->flags = SYNACK_RX_CSUM_OK;
+	meta->flags = (t->peer->link.features & SYNACK_LINK_F_TX_CSUM) ? SYNACK_RX_CSUM_OK : 0;
 	meta->gso_size = f->gso_size;
 	return (int)n;
 }
@@ -283,18 +283,44 @@ TEST(estab_tso_initial_window_leaves_as_one_super_frame)
 	env_down(&e);
 }
 
-TEST(estab_no_tso_without_the_link_feature)
+/* Without TSO the stack cuts its super-frames itself (gso.c, Linux's GSO):
+ * only wire-sized segments leave, numbered as if sent one by one, and
+ * with no checksum offload their checksums are whole (the receiver checks
+ * them). IP saw fewer datagrams than went on the wire. */
+static void check_software_gso(uint32_t features)
 {
 	struct env e;
-	uint32_t big = 0;
+	uint32_t big = 0, data = 0, next_seq = 0, bad_seq = 0, bad_id = 0;
+	uint16_t next_id = 0;
 
-	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM));
+	REQUIRE(env_up(&e, features));
 	CHECK(transfer(&e, 256 * 1024));
-	for (uint32_t i = 0; i < e.end[0]->nlog; i++)
-		big += e.end[0]->log[i].gso_size != 0 || e.end[0]->log[i].len > 1514;
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++) {
+		const struct sent *s = &e.end[0]->log[i];
+		const uint8_t *ip = s->hdr + 14, *th = ip + 20;
+		uint32_t payload = s->len - 14 - 20 - (uint32_t)(th[12] >> 4) * 4;
+
+		big += s->gso_size != 0 || s->len > 1514;
+		if (get16(s->hdr + 12) != 0x0800 || ip[9] != 6 || !payload)
+			continue;
+		if (data++) {
+			bad_seq += get32(th + 4) != next_seq;
+			bad_id += get16(ip + 4) != next_id;
+		}
+		next_seq = get32(th + 4) + payload;
+		next_id = (uint16_t)(get16(ip + 4) + 1);
+	}
 	CHECK_EQ(big, 0);
+	CHECK_EQ(bad_seq, 0);
+	CHECK_EQ(bad_id, 0);
+	CHECK(data >= 256 * 1024 / 1448);
+	CHECK(synack_mib_value(e.st[0], "IpOutRequests") * 4 < data);
+	CHECK_EQ(synack_mib_value(e.st[1], "TcpInCsumErrors"), 0);
 	env_down(&e);
 }
+
+TEST(estab_no_tso_without_the_link_feature) { check_software_gso(SYNACK_LINK_F_TX_CSUM); }
+TEST(estab_gso_without_any_offload_sums_each_segment) { check_software_gso(0); }
 
 /* A lost super-frame is a burst of lost segments: SACK and RACK find
  * them one by one (the queue keeps one skb per segment), and the
@@ -315,6 +341,7 @@ int main(void)
 {
 	RUN(estab_tso_initial_window_leaves_as_one_super_frame);
 	RUN(estab_no_tso_without_the_link_feature);
+	RUN(estab_gso_without_any_offload_sums_each_segment);
 	RUN(estab_tso_lost_super_frame_is_repaired);
 	return TEST_SUMMARY();
 }

@@ -1,0 +1,98 @@
+/*
+ * Software segmentation of TCP super-frames (Linux: skb_gso_segment and
+ * tcp_gso_segment, at dev_queue_xmit for a device without TSO). TCP hands
+ * the device one frame for a run of full-sized segments with its headers
+ * built once (tcp_transmit_tso); here it is cut back into wire segments,
+ * each with its own IP length, ID and checksum and TCP sequence number and
+ * checksum, PSH and FIN on the last only, CWR on the first only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include "core/skb.h"
+#include "core/stack.h"
+#include "net/checksum.h"
+#include "net/ip.h"
+#include "net/proto.h"
+
+#define GSO_ETH_HLEN 14u
+
+/* The offsets a super-frame's segments are cut at: 0 unless f is a
+ * TCP/IPv4 frame whose IP length is the frame's. */
+static uint32_t gso_header_len(const uint8_t *f, size_t len, uint32_t *ihl)
+{
+	const struct iphdr *iph = (const struct iphdr *)(f + GSO_ETH_HLEN);
+	const struct tcphdr *th;
+	uint32_t thl;
+
+	if (len < GSO_ETH_HLEN + sizeof(*iph) || f[12] != (ETH_P_IP >> 8) || f[13] != (ETH_P_IP & 0xff) ||
+	    iph->protocol != IPPROTO_TCP)
+		return 0;
+	*ihl = ip_hdr_ihl(iph) * 4u;
+	if (*ihl < sizeof(*iph) || len < GSO_ETH_HLEN + *ihl + sizeof(*th) ||
+	    ntohs(iph->tot_len) != len - GSO_ETH_HLEN)
+		return 0;
+	th = (const struct tcphdr *)(f + GSO_ETH_HLEN + *ihl);
+	thl = (uint32_t)(th->doff_res >> 4) * 4u;
+	if (thl < sizeof(*th) || len < GSO_ETH_HLEN + *ihl + thl)
+		return 0;
+	return GSO_ETH_HLEN + *ihl + thl;
+}
+
+/* The headers of segment k (plen payload bytes, last or not) over the
+ * template's copy at seg; the payload already follows them. */
+static void gso_fix_headers(struct stack *st, uint8_t *seg, uint32_t ihl, uint32_t hlen, uint32_t k,
+			    uint32_t gso_size, uint32_t plen, bool last)
+{
+	struct iphdr *iph = (struct iphdr *)(seg + GSO_ETH_HLEN);
+	struct tcphdr *th = (struct tcphdr *)(seg + GSO_ETH_HLEN + ihl);
+	uint32_t tcp_len = hlen - GSO_ETH_HLEN - ihl + plen;
+	uint64_t pseudo = csum_tcpudp_nofold(iph->saddr, iph->daddr, tcp_len, IPPROTO_TCP, 0);
+
+	iph->tot_len = htons((uint16_t)(ihl + tcp_len));
+	iph->id = htons((uint16_t)(ntohs(iph->id) + k));
+	ip_send_check(iph);
+	th->seq = htonl(ntohl(th->seq) + k * gso_size);
+	if (!last)
+		th->flags &= (uint8_t)~(TCPHDR_PSH | TCPHDR_FIN);
+	if (k)
+		th->flags &= (uint8_t)~TCPHDR_CWR;
+	th->check = 0;
+	if (st->dev.tx_csum) /* the device sums each segment (CHECKSUM_PARTIAL) */
+		th->check = htons((uint16_t)~csum_fold(pseudo));
+	else
+		th->check = htons(csum_fold(csum_partial(th, tcp_len, pseudo)));
+}
+
+int tcp4_gso_segment_xmit(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size)
+{
+	uint32_t ihl = 0, hlen = gso_header_len(frame, len, &ihl);
+	uint32_t payload, segs;
+	struct sk_buff *seg;
+	int err = 0;
+
+	if (!hlen || !gso_size || hlen + gso_size > GSO_ETH_HLEN + st->dev.mtu) {
+		MIB_INC(st, LinkTxErrors);
+		return -EINVAL;
+	}
+	payload = (uint32_t)len - hlen;
+	segs = (payload + gso_size - 1) / gso_size;
+	seg = skb_alloc(&st->skb_pool, 0, hlen + gso_size);
+	if (!seg) {
+		MIB_INC(st, LinkTxErrors);
+		return -ENOBUFS;
+	}
+	for (uint32_t k = 0; k < segs; k++) {
+		uint32_t off = k * gso_size, plen = payload - off < gso_size ? payload - off : gso_size;
+		int e;
+
+		memcpy(seg->data, frame, hlen);
+		memcpy(seg->data + hlen, frame + hlen + off, plen);
+		gso_fix_headers(st, seg->data, ihl, hlen, k, gso_size, plen, k + 1 == segs);
+		e = dev_queue_xmit(st, seg->data, hlen + plen);
+		if (e < 0 && !err)
+			err = e;
+	}
+	kfree_skb(seg);
+	return err;
+}
