@@ -292,19 +292,21 @@ static void neigh_update(struct stack *st, struct neighbour *n, const uint8_t *l
 
 /* Queue skb on an unresolved entry; the oldest go when it is full, in
  * packets (unres_qlen) or in bytes (unres_qlen_bytes: a TSO super-frame
- * is 64 KiB, Linux counts truesize). */
+ * is 64 KiB; Linux counts truesize). A datagram larger than the byte
+ * budget empties the queue and waits alone, as in Linux. */
 static void neigh_queue(struct stack *st, struct neighbour *n, struct sk_buff *skb)
 {
 	uint32_t limit = (uint32_t)st->sysctl.arp_unres_qlen;
 	uint64_t limit_bytes = (uint64_t)st->sysctl.arp_unres_qlen_bytes;
 
-	if (limit == 0 || skb->len > limit_bytes) {
+	if (limit == 0) {
 		MIB_INC(st, ArpUnresolvedDiscards);
-		trace_drop(st, "neigh_queue", "unres_qlen is 0 or unres_qlen_bytes below %u bytes", skb->len);
+		trace_drop(st, "neigh_queue", "unres_qlen is 0");
 		kfree_skb(skb);
 		return;
 	}
-	while (n->arp_queue.qlen >= limit || (uint64_t)n->arp_queue.bytes + skb->len > limit_bytes) {
+	while (n->arp_queue.qlen &&
+	       (n->arp_queue.qlen >= limit || (uint64_t)n->arp_queue.bytes + skb->len > limit_bytes)) {
 		MIB_INC(st, ArpUnresolvedDiscards);
 		trace_drop(st, "neigh_queue", "unresolved queue full, dropping the oldest");
 		kfree_skb(skb_dequeue(&n->arp_queue));

@@ -71,7 +71,7 @@ int tcp4_gso_segment_xmit(struct stack *st, const uint8_t *frame, size_t len, ui
 	struct sk_buff *seg;
 	int err = 0;
 
-	if (!hlen || !gso_size || hlen + gso_size > GSO_ETH_HLEN + st->dev.mtu) {
+	if (!hlen || !gso_size || len == hlen || hlen + gso_size > GSO_ETH_HLEN + st->dev.mtu) {
 		MIB_INC(st, LinkTxErrors);
 		return -EINVAL;
 	}

@@ -535,7 +535,8 @@ void tcp_send_delayed_ack(struct sock *sk)
 	}
 	sk->icsk_ack.pending = true;
 	/* An earlier deadline stands. */
-	if (sk->icsk_ack.scheduled && timer_expires_jiffy(&sk->st->timers, &sk->delack_timer) * NSEC_PER_MSEC <= stack_now(sk->st) + (uint64_t)ato * NSEC_PER_MSEC)
+	if (sk->icsk_ack.scheduled &&
+	    timer_expires_jiffy(&sk->st->timers, &sk->delack_timer) <= stack_now(sk->st) / NSEC_PER_MSEC + ato)
 		return;
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, ato);
 }
@@ -842,6 +843,12 @@ static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
 static uint32_t tcp_tso_segs(const struct sock *sk, uint32_t mss_now)
 {
 	uint32_t in_flight = tcp_packets_in_flight(sk);
+
+	/* Below IPv4's 576-byte minimum MTU the MSS floor (48) can make a
+	 * segment too long for the link: those go one by one. A pending
+	 * D-SACK is for one segment, not for every segment of a run. */
+	if (sk->st->dev.mtu < 576 || (sk->ooo && sk->ooo->dsack))
+		return 0;
 	uint32_t max = min_t(uint32_t, sk->snd_cwnd - min_t(uint32_t, in_flight, sk->snd_cwnd),
 			     TCP_TSO_MAX_PAYLOAD / mss_now);
 	const struct sk_buff *skb;

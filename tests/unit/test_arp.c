@@ -162,10 +162,13 @@ TEST(unresolved_queue_bytes_drop_oldest)
 	REQUIRE(count_proto(&h, ETH_P_IP) == 2);
 	for (size_t i = 0; i < 2; i++)
 		CHECK_EQ(nth_proto(&h, ETH_P_IP, i, NULL)[41], 4 + i); /* seq 4, 5 */
-	/* A datagram larger than the whole budget is dropped at once. */
+	/* A datagram larger than the whole budget empties the queue and
+	 * waits alone (Linux's __neigh_event_send). */
 	CHECK_EQ(synack_sysctl_set(h.st, "net.ipv4.neigh.default.unres_qlen_bytes", 100), 0);
 	CHECK_EQ(icmp_send_echo(h.st, A("10.0.0.9"), 1, 9, data, sizeof(data)), 0);
+	CHECK_EQ(icmp_send_echo(h.st, A("10.0.0.9"), 1, 10, data, sizeof(data)), 0);
 	CHECK_EQ(mib(&h, "ArpUnresolvedDiscards"), 4);
+	CHECK_EQ(neigh_lookup(h.st, A("10.0.0.9"))->arp_queue.qlen, 1);
 	h_free(&h);
 }
 
