@@ -106,8 +106,9 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 		st->dev.rx_cap = l->max_frame;
 	st->dev.tx_csum = (l->features & SYNACK_LINK_F_TX_CSUM) != 0;
 	st->dev.tso = st->dev.tx_csum && (l->features & SYNACK_LINK_F_TSO) && l->ops->send_gso;
-	if (st->dev.rx_cap > st->dev.mtu + ETH_HLEN)
-		st->skb_pool.big_size = SKB_HEADROOM + st->dev.rx_cap;
+	/* Large blocks are cached: a link's 64 KiB receive buffers, and the
+	 * buffers TCP gathers super-frames in (tcp_transmit_tso) on any link. */
+	st->skb_pool.big_size = SKB_HEADROOM + max_t(uint32_t, st->dev.rx_cap, ETH_HLEN + 65535u);
 	st->dev.addr = cfg->addr.s_addr;
 	st->dev.prefix_len = cfg->prefix_len;
 	st->dev.mask = prefix_to_mask(cfg->prefix_len);
