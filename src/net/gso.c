@@ -17,8 +17,9 @@
 
 #define GSO_ETH_HLEN 14u
 
-/* The offsets a super-frame's segments are cut at: 0 unless f is a
- * TCP/IPv4 frame whose IP length is the frame's. */
+/* The header bytes every segment repeats (Ethernet, IP, TCP with its
+ * options), *ihl the IP header's: 0 unless f is a TCP/IPv4 frame whose IP
+ * length is the frame's. */
 static uint32_t gso_header_len(const uint8_t *f, size_t len, uint32_t *ihl)
 {
 	const struct iphdr *iph = (const struct iphdr *)(f + GSO_ETH_HLEN);
