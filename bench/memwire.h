@@ -230,22 +230,31 @@ static inline void mw_tso_commit(struct mw_end *e, uint32_t at, size_t n, uint32
 	o->segs += segs;
 }
 
+/* A frame behind its header at `at`, standing for segs wire segments. */
+static inline void mw_tso_write(struct mw_end *e, uint32_t at, const struct virtio_net_hdr *h, const void *frame,
+				size_t len, uint32_t segs)
+{
+	uint8_t *p = mw_tx_ring(e)->off->bytes + at;
+
+	memcpy(p, h, sizeof(*h));
+	memcpy(p + VNET_HDR_LEN, frame, len);
+	mw_tso_commit(e, at, VNET_HDR_LEN + len, segs);
+}
+
 /* A frame that is not merged, at `at`: behind a header that leaves a TCP
  * checksum for the device, as the stack did. */
 static inline void mw_tso_put(struct mw_end *e, uint32_t at, const void *frame, size_t len)
 {
-	uint8_t *p = mw_tx_ring(e)->off->bytes + at;
 	struct virtio_net_hdr h;
 
 	vnet_tx_hdr(frame, len, true, &h);
-	memcpy(p, &h, sizeof(h));
-	memcpy(p + VNET_HDR_LEN, frame, len);
-	mw_tso_commit(e, at, VNET_HDR_LEN + len, 1);
+	mw_tso_write(e, at, &h, frame, len, 1);
 }
 
-/* A frame that is not merged, or dropped when the ring has no room for
- * it, as a full device queue drops. */
-static inline void mw_tso_alone(struct mw_end *e, const void *frame, size_t len)
+/* A frame that goes whole behind header h, or is dropped when the ring has
+ * no room for it, as a full device queue drops. */
+static inline void mw_tso_alone_hdr(struct mw_end *e, const struct virtio_net_hdr *h, const void *frame, size_t len,
+				    uint32_t segs)
 {
 	struct mw_ring *r = mw_tx_ring(e);
 	int64_t at = mw_tso_place(r, mw_tso_round(VNET_HDR_LEN + len));
@@ -253,7 +262,16 @@ static inline void mw_tso_alone(struct mw_end *e, const void *frame, size_t len)
 	if (at < 0)
 		r->drops++;
 	else
-		mw_tso_put(e, (uint32_t)at, frame, len);
+		mw_tso_write(e, (uint32_t)at, h, frame, len, segs);
+}
+
+/* A frame that is not merged, alone. */
+static inline void mw_tso_alone(struct mw_end *e, const void *frame, size_t len)
+{
+	struct virtio_net_hdr h;
+
+	vnet_tx_hdr(frame, len, true, &h);
+	mw_tso_alone_hdr(e, &h, frame, len, 1);
 }
 
 static int mw_tso_flush(struct synack_link *l)
@@ -328,8 +346,6 @@ static int mw_tso_send_gso(struct synack_link *l, const void *frame, size_t len,
 	struct mw_end *e = (struct mw_end *)l;
 	struct mw_ring *r = mw_tx_ring(e);
 	struct virtio_net_hdr h;
-	int64_t at;
-	uint8_t *p;
 
 	if (len > VNET_MAX_FRAME || !vnet_gso_hdr(frame, len, gso_size, &h)) {
 		r->drops++;
@@ -340,15 +356,7 @@ static int mw_tso_send_gso(struct synack_link *l, const void *frame, size_t len,
 		return 0;
 	}
 	mw_tso_flush(l);
-	at = mw_tso_place(r, mw_tso_round(VNET_HDR_LEN + len));
-	if (at < 0) {
-		r->drops++;
-		return 0;
-	}
-	p = r->off->bytes + at;
-	memcpy(p, &h, sizeof(h));
-	memcpy(p + VNET_HDR_LEN, frame, len);
-	mw_tso_commit(e, (uint32_t)at, VNET_HDR_LEN + len, (uint32_t)((len - h.hdr_len + gso_size - 1) / gso_size));
+	mw_tso_alone_hdr(e, &h, frame, len, (uint32_t)((len - h.hdr_len + gso_size - 1) / gso_size));
 	return 0;
 }
 

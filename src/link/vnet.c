@@ -10,9 +10,8 @@
 #include <string.h>
 #include "link/link.h"
 #include "net/checksum.h"
+#include "net/ip.h"
 
-#define IP_MIN_HLEN 20u
-#define TCP_MIN_HLEN 20u
 #define TCP_CSUM_OFFSET 16u     /* of the checksum in the TCP header */
 #define TCP_FLAGS_OFFSET 13u
 #define TCP_FIN 0x01
@@ -43,30 +42,6 @@ static void put16(uint8_t *p, uint16_t host)
 	memcpy(p, &v, sizeof(v));
 }
 
-/* The header lengths of a TCP/IPv4 frame that holds together: an IPv4
- * header whose lengths stay inside the frame, not a fragment, carrying a
- * TCP header that fits too. False for anything else. */
-static bool frame_tcp4(const uint8_t *f, size_t len, uint32_t *ihl_out, uint32_t *thl_out)
-{
-	const uint8_t *ip = f + ETH_HDR_LEN;
-	uint32_t ihl, thl, tot;
-
-	if (len < ETH_HDR_LEN + IP_MIN_HLEN || get16(f + 12) != 0x0800)
-		return false;
-	ihl = (ip[0] & 0x0fu) * 4u;
-	tot = get16(ip + 2);
-	if (ip[0] >> 4 != 4 || ihl < IP_MIN_HLEN || ip[9] != PROTO_TCP || (get16(ip + 6) & 0x3fff))
-		return false;
-	if (tot < ihl + TCP_MIN_HLEN || tot > len - ETH_HDR_LEN)
-		return false;
-	thl = (ip[ihl + 12] >> 4) * 4u;
-	if (thl < TCP_MIN_HLEN || ihl + thl > tot)
-		return false;
-	*ihl_out = ihl;
-	*thl_out = thl;
-	return true;
-}
-
 /* Fill in a checksum the kernel left partial: the field already holds the
  * pseudo-header sum, so summing from csum_start over it gives the whole. */
 static void csum_complete(uint8_t *frame, size_t len, uint32_t start, uint32_t off)
@@ -79,7 +54,7 @@ static bool csum_is_tcp4(const struct virtio_net_hdr *h, const uint8_t *frame, s
 {
 	uint32_t ihl, thl;
 
-	return frame_tcp4(frame, len, &ihl, &thl) && get16(frame + ETH_HDR_LEN + 2) == len - ETH_HDR_LEN &&
+	return tcp4_frame_headers(frame, len, &ihl, &thl) && get16(frame + ETH_HDR_LEN + 2) == len - ETH_HDR_LEN &&
 	       h->csum_start == ETH_HDR_LEN + ihl && h->csum_offset == TCP_CSUM_OFFSET;
 }
 
@@ -100,7 +75,7 @@ static int rx_csum(const struct virtio_net_hdr *h, uint8_t *frame, size_t len, b
 		}
 		return 0;
 	}
-	if ((h->flags & VIRTIO_NET_HDR_F_DATA_VALID) && frame_tcp4(frame, len, &ihl, &thl))
+	if ((h->flags & VIRTIO_NET_HDR_F_DATA_VALID) && tcp4_frame_headers(frame, len, &ihl, &thl))
 		meta->flags |= SYNACK_RX_CSUM_OK;
 	return 0;
 }
@@ -145,7 +120,7 @@ static bool tso_segment(const uint8_t *f, size_t len, uint32_t *ihl, uint32_t *h
 	uint32_t thl;
 	uint8_t flags;
 
-	if (!frame_tcp4(f, len, ihl, &thl) || get16(f + ETH_HDR_LEN + 2) != len - ETH_HDR_LEN)
+	if (!tcp4_frame_headers(f, len, ihl, &thl) || get16(f + ETH_HDR_LEN + 2) != len - ETH_HDR_LEN)
 		return false;
 	flags = f[ETH_HDR_LEN + *ihl + TCP_FLAGS_OFFSET];
 	if (!(flags & TCP_ACK) || (flags & ~(TCP_ACK | TCP_PSH | TCP_FIN)))
@@ -217,6 +192,19 @@ bool vnet_tso_add(struct vnet_tso *t, const uint8_t *f, size_t len)
 	return true;
 }
 
+/* The header of a TCPv4 super-frame: the kernel finishes the checksum
+ * from csum_start and cuts the payload after hdr_len into gso_size pieces. */
+static void gso_hdr_fill(struct virtio_net_hdr *h, uint32_t ihl, uint32_t hdr_len, uint16_t gso_size)
+{
+	memset(h, 0, sizeof(*h));
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->hdr_len = (uint16_t)hdr_len;
+	h->gso_size = gso_size;
+	h->csum_start = (uint16_t)(ETH_HDR_LEN + ihl);
+	h->csum_offset = TCP_CSUM_OFFSET;
+}
+
 /* Rewrite the first segment's headers for the whole frame. The TCP
  * checksum becomes the pseudo-header sum alone (not complemented), as
  * CHECKSUM_PARTIAL wants it: the kernel finishes it per segment. */
@@ -226,19 +214,13 @@ static void tso_fix_headers(struct vnet_tso *t, struct virtio_net_hdr *h)
 	uint32_t ihl = (ip[0] & 0x0fu) * 4u, tcp_len = t->len - ETH_HDR_LEN - ihl;
 	uint32_t saddr, daddr;
 
-	memset(h, 0, sizeof(*h));
 	put16(ip + 2, (uint16_t)(t->len - ETH_HDR_LEN));
 	put16(ip + 10, 0);
 	put16(ip + 10, ip_compute_csum(ip, ihl));
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
 	put16(ip + ihl + TCP_CSUM_OFFSET, (uint16_t)~csum_fold(csum_tcpudp_nofold(saddr, daddr, tcp_len, PROTO_TCP, 0)));
-	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	h->hdr_len = (uint16_t)t->hlen;
-	h->gso_size = (uint16_t)t->seg_size;
-	h->csum_start = (uint16_t)(ETH_HDR_LEN + ihl);
-	h->csum_offset = TCP_CSUM_OFFSET;
+	gso_hdr_fill(h, ihl, t->hlen, (uint16_t)t->seg_size);
 }
 
 void vnet_tx_hdr(const uint8_t *frame, size_t len, bool csum_partial, struct virtio_net_hdr *h)
@@ -246,7 +228,7 @@ void vnet_tx_hdr(const uint8_t *frame, size_t len, bool csum_partial, struct vir
 	uint32_t ihl, thl;
 
 	memset(h, 0, sizeof(*h));
-	if (!csum_partial || !frame_tcp4(frame, len, &ihl, &thl))
+	if (!csum_partial || !tcp4_frame_headers(frame, len, &ihl, &thl))
 		return;
 	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	h->csum_start = (uint16_t)(ETH_HDR_LEN + ihl);
@@ -258,14 +240,9 @@ bool vnet_gso_hdr(const uint8_t *frame, size_t len, uint16_t gso_size, struct vi
 	uint32_t ihl, thl;
 
 	memset(h, 0, sizeof(*h));
-	if (!gso_size || !frame_tcp4(frame, len, &ihl, &thl))
+	if (!gso_size || !tcp4_frame_headers(frame, len, &ihl, &thl))
 		return false;
-	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	h->hdr_len = (uint16_t)(ETH_HDR_LEN + ihl + thl);
-	h->gso_size = gso_size;
-	h->csum_start = (uint16_t)(ETH_HDR_LEN + ihl);
-	h->csum_offset = TCP_CSUM_OFFSET;
+	gso_hdr_fill(h, ihl, ETH_HDR_LEN + ihl + thl, gso_size);
 	return true;
 }
 

@@ -17,25 +17,37 @@
 
 #define GSO_ETH_HLEN 14u
 
+bool tcp4_frame_headers(const uint8_t *f, size_t len, uint32_t *ihl_out, uint32_t *thl_out)
+{
+	const struct iphdr *iph = (const struct iphdr *)(f + GSO_ETH_HLEN);
+	uint32_t ihl, thl, tot;
+
+	if (len < GSO_ETH_HLEN + sizeof(*iph) || f[12] != (ETH_P_IP >> 8) || f[13] != (ETH_P_IP & 0xff))
+		return false;
+	ihl = ip_hdr_ihl(iph) * 4u;
+	tot = ntohs(iph->tot_len);
+	if (ip_hdr_version(iph) != 4 || ihl < sizeof(*iph) || iph->protocol != IPPROTO_TCP ||
+	    (ntohs(iph->frag_off) & 0x3fff))
+		return false;
+	if (tot < ihl + sizeof(struct tcphdr) || tot > len - GSO_ETH_HLEN)
+		return false;
+	thl = (uint32_t)(f[GSO_ETH_HLEN + ihl + 12] >> 4) * 4u;
+	if (thl < sizeof(struct tcphdr) || ihl + thl > tot)
+		return false;
+	*ihl_out = ihl;
+	*thl_out = thl;
+	return true;
+}
+
 /* The header bytes every segment repeats (Ethernet, IP, TCP with its
  * options), *ihl the IP header's: 0 unless f is a TCP/IPv4 frame whose IP
  * length is the frame's. */
 static uint32_t gso_header_len(const uint8_t *f, size_t len, uint32_t *ihl)
 {
 	const struct iphdr *iph = (const struct iphdr *)(f + GSO_ETH_HLEN);
-	const struct tcphdr *th;
 	uint32_t thl;
 
-	if (len < GSO_ETH_HLEN + sizeof(*iph) || f[12] != (ETH_P_IP >> 8) || f[13] != (ETH_P_IP & 0xff) ||
-	    iph->protocol != IPPROTO_TCP)
-		return 0;
-	*ihl = ip_hdr_ihl(iph) * 4u;
-	if (*ihl < sizeof(*iph) || len < GSO_ETH_HLEN + *ihl + sizeof(*th) ||
-	    ntohs(iph->tot_len) != len - GSO_ETH_HLEN)
-		return 0;
-	th = (const struct tcphdr *)(f + GSO_ETH_HLEN + *ihl);
-	thl = (uint32_t)(th->doff_res >> 4) * 4u;
-	if (thl < sizeof(*th) || len < GSO_ETH_HLEN + *ihl + thl)
+	if (!tcp4_frame_headers(f, len, ihl, &thl) || ntohs(iph->tot_len) != len - GSO_ETH_HLEN)
 		return 0;
 	return GSO_ETH_HLEN + *ihl + thl;
 }

@@ -88,6 +88,10 @@ void ip_register_err_handler(struct stack *st, uint8_t proto, ip_err_handler fn)
 uint16_t ip_select_ident(struct stack *st, uint32_t daddr, uint32_t saddr, uint8_t protocol, uint32_t segs);
 /* Store the header checksum of iph (ihl words). */
 void ip_send_check(void *iph);
+/* The IP and TCP header lengths of an Ethernet frame carrying TCP/IPv4
+ * that holds together: IPv4, not a fragment, lengths inside the frame
+ * (gso.c; the TAP's virtio-net code checks frames with it too). */
+bool tcp4_frame_headers(const uint8_t *f, size_t len, uint32_t *ihl, uint32_t *thl);
 /* Cut a TCP/IPv4 super-frame into segments of gso_size payload bytes and
  * send each (gso.c; Linux: skb_gso_segment for a device without TSO). */
 int tcp4_gso_segment_xmit(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size);

@@ -815,14 +815,20 @@ static void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 		tcp_rearm_rto(sk);
 }
 
+/* Data leaves with nothing in flight: the CA module may restart its epoch. */
+static void tcp_ca_tx_start(struct sock *sk)
+{
+	if (tcp_packets_in_flight(sk) == 0)
+		tcp_ca_event(sk, CA_EVENT_TX_START);
+}
+
 /* First transmission of a write-queue skb. */
 static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
 {
 	struct sk_buff *c;
 	int err;
 
-	if (tcp_packets_in_flight(sk) == 0)
-		tcp_ca_event(sk, CA_EVENT_TX_START);
+	tcp_ca_tx_start(sk);
 	c = tcp_xmit_clone(skb);
 	if (!c)
 		return -ENOBUFS;
@@ -842,17 +848,15 @@ static int tcp_transmit_new(struct sock *sk, struct sk_buff *skb)
  * 64 KiB skbs and splits them later. */
 static uint32_t tcp_tso_segs(const struct sock *sk, uint32_t mss_now)
 {
-	uint32_t in_flight = tcp_packets_in_flight(sk);
+	uint32_t in_flight = tcp_packets_in_flight(sk), max, n = 0;
+	const struct sk_buff *skb;
 
 	/* Below IPv4's 576-byte minimum MTU the MSS floor (48) can make a
 	 * segment too long for the link: those go one by one. A pending
 	 * D-SACK is for one segment, not for every segment of a run. */
 	if (sk->st->dev.mtu < 576 || (sk->ooo && sk->ooo->dsack))
 		return 0;
-	uint32_t max = min_t(uint32_t, sk->snd_cwnd - min_t(uint32_t, in_flight, sk->snd_cwnd),
-			     TCP_TSO_MAX_PAYLOAD / mss_now);
-	const struct sk_buff *skb;
-	uint32_t n = 0;
+	max = min_t(uint32_t, sk->snd_cwnd - min_t(uint32_t, in_flight, sk->snd_cwnd), TCP_TSO_MAX_PAYLOAD / mss_now);
 
 	list_for_each_entry(skb, &sk->write_queue.list, list) {
 		if (n == max || skb->len != mss_now || !tcp_snd_wnd_test(sk, skb) ||
@@ -886,8 +890,7 @@ static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
 	big = skb_alloc(pool, SKB_HEADROOM, cap);
 	if (!big)
 		return -ENOBUFS;
-	if (tcp_packets_in_flight(sk) == 0)
-		tcp_ca_event(sk, CA_EVENT_TX_START);
+	tcp_ca_tx_start(sk);
 	skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
 	seq = TCP_SKB_CB(skb)->seq;
 	for (uint32_t i = 0; i < n; i++, skb = list_entry(skb->list.next, struct sk_buff, list)) {
