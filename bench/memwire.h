@@ -417,6 +417,7 @@ static inline void mw_end_init(struct mw_wire *w, int s, const struct synack_lin
 	w->end[s].side = s;
 	w->end[s].link.ops = ops;
 	w->end[s].link.mtu = 1500;
+	w->end[s].link.features = SYNACK_LINK_F_GRO;    /* software GRO, as Linux runs on every NIC */
 	memcpy(w->end[s].link.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 0, (uint8_t)(s + 1) }, 6);
 }
 
@@ -444,7 +445,7 @@ static inline int mw_wire_init_offload(struct mw_wire *w)
 		w->dir[s].off->tso.csum_partial = true;
 		mw_end_init(w, s, &mw_tso_link_ops);
 		w->end[s].link.max_frame = VNET_MAX_FRAME;
-		w->end[s].link.features = SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO;
+		w->end[s].link.features = SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO | SYNACK_LINK_F_GRO;
 	}
 	return 0;
 }

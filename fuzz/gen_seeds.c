@@ -107,7 +107,7 @@ static struct w_seg fseg(struct fctx *c, struct w_flow *fl, uint8_t flags, uint3
 }
 
 /* A fuzz_frame input: the control byte (1: fix the IPv4 checksum, 2: fix
- * the transport checksum), then the frame. */
+ * the transport checksum, 4: GRO and the frame twice), then the frame. */
 static void frame_save(const char *name, uint8_t ctl, const uint8_t *f, size_t n)
 {
 	uint8_t buf[W_MAXFRAME + 1];
@@ -372,6 +372,11 @@ static void gen_frame(void)
 	c.f[12] = 0x86;
 	c.f[13] = 0xdd;
 	frame_save("ipv6-ethertype", 0, c.f, 60);
+	/* Control bit 2: GRO on, this segment and the next in one burst. */
+	s = fseg(&c, a, W_ACK, rn, una, o);
+	s.data = data;
+	s.len = 500;
+	frame_save("a-data-gro", 7, c.f, w_build_tcp(c.w, c.f, sizeof(c.f), &s));
 	world_free(c.w);
 }
 

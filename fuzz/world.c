@@ -394,6 +394,7 @@ struct world *world_new(const struct world_opts *o)
 	w->link.l.ops = &wl_ops;
 	mac_for(w->link.l.mac, W_LOCAL);
 	w->link.l.mtu = w->mtu;
+	w->link.l.features = o->gro ? SYNACK_LINK_F_GRO : 0;
 	cfg.clock = w->clk;
 	cfg.name = "fuzz";
 	cfg.seeded = true;

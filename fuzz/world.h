@@ -103,6 +103,7 @@ struct world_opts {
 	uint32_t mtu;               /* 0: 1500 */
 	bool trace;                 /* install a trace sink that formats every frame */
 	bool no_auto_arp;
+	bool gro;                   /* the link offers SYNACK_LINK_F_GRO (software GRO) */
 };
 
 struct world;

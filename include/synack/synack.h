@@ -114,6 +114,12 @@ struct synack_link {
  * SYNACK_LINK_F_TX_CSUM and ops->send_gso, the stack sends a run of
  * full-sized segments as one frame of up to 64 KiB. */
 #define SYNACK_LINK_F_TSO 2u
+/* The stack merges the in-order TCP segments of a flow that arrive in one
+ * poll into one frame before IP (Linux's GRO, NETIF_F_GRO, which Linux
+ * turns on for every device). The TAP and pcap drivers set it; the sim
+ * wire leaves it off, so scenario tests see one ACK decision per segment.
+ * Set or clear it before synack_if_up. */
+#define SYNACK_LINK_F_GRO 4u
 
 /* Release a link through its ops->destroy; NULL is ignored. */
 SYNACK_API void synack_link_destroy(struct synack_link *l);

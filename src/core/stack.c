@@ -55,6 +55,7 @@ void synack_stack_free(struct stack *st)
 	if (!st)
 		return;
 	synack_thread_stop(st);
+	dev_gro_purge(st);
 	tcp_v4_destroy(st);
 	stack_events_destroy(st);
 	arp_destroy(st);
@@ -106,6 +107,7 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 		st->dev.rx_cap = l->max_frame;
 	st->dev.tx_csum = (l->features & SYNACK_LINK_F_TX_CSUM) != 0;
 	st->dev.tso = st->dev.tx_csum && (l->features & SYNACK_LINK_F_TSO) && l->ops->send_gso;
+	st->dev.gro = (l->features & SYNACK_LINK_F_GRO) != 0;
 	/* Large blocks are cached: a link's 64 KiB receive buffers, and the
 	 * buffers TCP gathers super-frames in (tcp_transmit_tso) on any link. */
 	st->skb_pool.big_size = SKB_HEADROOM + max_t(uint32_t, st->dev.rx_cap, ETH_HLEN + 65535u);
@@ -184,6 +186,23 @@ static struct sk_buff *dev_rx_put(struct stack *st, struct sk_buff *skb, uint32_
 	return skb;
 }
 
+/* With no flow held, a quick look at a received frame of len bytes: could
+ * GRO hold it to merge what follows? TCP/IPv4 with a 20-byte IP header,
+ * data, ACK and none of SYN, RST, URG, CWR, PSH, FIN. Other frames go
+ * straight up (while flows are held they go through dev_gro_receive, to
+ * keep their flow in order), so a handshake's frames cost GRO little. */
+static inline bool gro_may_hold(const uint8_t *f, uint32_t len)
+{
+	const uint32_t tcp = 14 + 20;
+	const uint8_t alone = TCPHDR_SYN | TCPHDR_RST | TCPHDR_URG | TCPHDR_CWR | TCPHDR_PSH | TCPHDR_FIN;
+
+	/* The flags first: they turn away most frames that are not bulk data. */
+	if (len <= tcp + 20 || (f[tcp + 13] & (alone | TCPHDR_ACK)) != TCPHDR_ACK)
+		return false;
+	return f[12] == (ETH_P_IP >> 8) && f[13] == (ETH_P_IP & 0xff) && f[14] == 0x45 && f[23] == IPPROTO_TCP &&
+	       ((uint32_t)f[16] << 8 | f[17]) > 20u + (uint32_t)(f[tcp + 12] >> 4) * 4u;
+}
+
 /* Take one frame from the link into a fresh skb: its weight against the
  * poll budget if one came (the wire segments a merged frame stands for, as
  * NAPI counts packets before GRO, so one poll cannot take in 256 x 64 KiB
@@ -213,12 +232,15 @@ static int dev_rx_one(struct stack *st)
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 	if (meta.gso_size) {
 		MIB_INC(st, LinkRxGsoFrames);
+		skb->gso_size = meta.gso_size;
 		weight = (n + meta.gso_size - 1) / meta.gso_size;
 	}
 	skb->tstamp = stack_now(st);
 	MIB_INC(st, LinkRxFrames);
 	trace_frame(st, SYNACK_TRACE_FRAME_RX, skb->data, skb->len);
-	eth_rcv(st, skb);
+	if (!st->dev.gro || !(st->dev.gro_count || (!meta.gso_size && gro_may_hold(skb->data, skb->len))) ||
+	    !dev_gro_receive(st, skb))
+		eth_rcv(st, skb);
 	return weight;
 }
 
@@ -239,6 +261,8 @@ int synack_stack_poll(struct stack *st)
 		done += n;
 	}
 	held = stack_time_hold(st);
+	if (st->dev.gro_count)
+		dev_gro_flush(st);
 	done += timer_wheel_run(st, &st->timers, stack_now(st));
 	stack_time_release(st, held);
 	dev_xmit_batch_end(st);

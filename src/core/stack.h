@@ -15,6 +15,7 @@
 #include "core/sysctl.h"
 #include "core/timer.h"
 #include "net/arp.h"
+#include "net/gro.h"
 #include "net/icmp.h"
 #include "net/ip.h"
 #include "tcp/tcp.h"
@@ -33,6 +34,9 @@ struct netif {
 	bool tx_csum;               /* the link finishes TCP checksums (SYNACK_LINK_F_TX_CSUM) */
 	bool tso;                   /* the link segments super-frames (SYNACK_LINK_F_TSO) */
 	unsigned int xmit_batch;    /* open dev_xmit_batch_begin calls */
+	bool gro;                   /* merge received TCP segments (SYNACK_LINK_F_GRO) */
+	uint8_t gro_count;
+	struct gro_flow gro_held[GRO_MAX_HELD]; /* oldest first */
 };
 
 struct stack {

@@ -134,8 +134,9 @@ int synack_faulty_wrap(struct synack_link *inner, struct synack_clock *clk,
 	if (!link_usable(inner) || !clk || !out)
 		return -EINVAL;
 	/* Faults act on whole wire frames: an offloading link's merged frames
-	 * and unfinished checksums would be cut and corrupted unseen. */
-	if (inner->features || inner->max_frame > inner->mtu + ETH_HDR_LEN)
+	 * and unfinished checksums would be cut and corrupted unseen. (GRO is
+	 * the stack's, after the faults.) */
+	if ((inner->features & ~SYNACK_LINK_F_GRO) || inner->max_frame > inner->mtu + ETH_HDR_LEN)
 		return -EINVAL;
 	err = fault_config_normalize(cfg, &c);
 	if (err < 0)
@@ -154,6 +155,7 @@ int synack_faulty_wrap(struct synack_link *inner, struct synack_clock *clk,
 	fault_queue_init(&f->rx, &c, c.seed ^ FAULTY_RX_SEED_MIX);
 	f->link.ops = &faulty_ops;
 	f->link.mtu = inner->mtu;
+	f->link.features = inner->features & SYNACK_LINK_F_GRO;
 	memcpy(f->link.mac, inner->mac, sizeof(f->link.mac));
 	*out = &f->link;
 	return 0;

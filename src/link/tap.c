@@ -365,7 +365,7 @@ static int tap_attach_offload(struct tap_link *t, const char *name, bool offload
 			t->vnet = true;
 			t->tso.csum_partial = true;
 			t->link.max_frame = VNET_MAX_FRAME;
-			t->link.features = SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO;
+			t->link.features = SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO | SYNACK_LINK_F_GRO;
 			t->stats.offload = true;
 			return 0;
 		}
@@ -377,6 +377,7 @@ static int tap_attach_offload(struct tap_link *t, const char *name, bool offload
 	err = tap_attach(t->fd, name, IFF_TAP | IFF_NO_PI, t->ifname);
 	if (err)
 		return err;
+	t->link.features = SYNACK_LINK_F_GRO;
 	/* A persistent device keeps the offloads its last user set; with them
 	 * on, the kernel would hand this descriptor frames it cannot take. */
 	return ioctl(t->fd, TUNSETOFFLOAD, 0UL) < 0 ? -errno : 0;

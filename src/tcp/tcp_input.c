@@ -24,6 +24,18 @@ static inline const struct tcphdr *tcp_hdr(const struct sk_buff *skb)
 }
 static inline uint32_t tcp_hdrlen(const struct sk_buff *skb) { return (uint32_t)(tcp_hdr(skb)->doff_res >> 4) * 4; }
 
+/* The wire segments a received skb stands for: more than one when GRO or
+ * the device merged segments of gso_size bytes (Linux: max(1, gso_segs)). */
+static inline uint32_t tcp_skb_segs_rx(const struct sk_buff *skb)
+{
+	uint32_t data;
+
+	if (likely(!skb->gso_size))
+		return 1;
+	data = skb->len - tcp_hdrlen(skb);
+	return data > skb->gso_size ? (data + skb->gso_size - 1u) / skb->gso_size : 1u;
+}
+
 static uint64_t now_s(const struct stack *st) { return stack_now(st) / NSEC_PER_SEC; }
 
 /* Options of a segment for a synchronized socket. */
@@ -1064,12 +1076,13 @@ void tcp_rcv_space_adjust(struct sock *sk)
 }
 
 /* Linux's tcp_event_data_recv: adapt the delayed-ACK timeout to the
- * inter-arrival time; measure the receiver's RTT and grow the window. */
-static void tcp_event_data_recv(struct sock *sk, uint32_t len)
+ * inter-arrival time; measure the receiver's RTT and grow the window. len
+ * is the skb's data, seg_len the size of the wire segments it came in. */
+static void tcp_event_data_recv(struct sock *sk, uint32_t len, uint32_t seg_len)
 {
 	uint32_t now = stack_jiffies(sk->st);
 
-	tcp_measure_rcv_mss(sk, len);
+	tcp_measure_rcv_mss(sk, seg_len);
 	tcp_rcv_rtt_measure(sk);
 	if (!sk->icsk_ack.ato) {
 		tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
@@ -1380,7 +1393,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (sk->ooo)
 		sk->ooo->dsack = false;
 	if (datalen)
-		sk->data_segs_in++;
+		sk->data_segs_in += tcp_skb_segs_rx(skb);
 	if (!after(cb->end_seq, sk->rcv_nxt)) {
 		/* A retransmission of what we have: D-SACK it, ACK at once. */
 		MIB_INC(sk->st, TcpExtDelayedACKLost);
@@ -1423,7 +1436,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	sk->icsk_ack.pending = true;
 	fin = tcp_queue_rcv(sk, data);
 	if (datalen)
-		tcp_event_data_recv(sk, datalen);
+		tcp_event_data_recv(sk, datalen, skb->gso_size ? skb->gso_size : datalen);
 	if (fin)
 		tcp_fin(sk);
 	if (!tcp_ooo_empty(sk)) {
@@ -1713,7 +1726,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	uint8_t flags = TCP_SKB_CB(skb)->tcp_flags;
 
-	sk->segs_in++;
+	sk->segs_in += tcp_skb_segs_rx(skb);
 
 	switch (sk->c.state) {
 	case TCP_CLOSE:

@@ -77,7 +77,7 @@ TEST(offloads_on_by_default_and_off_on_request)
 	REQUIRE(synack_tap_get_stats(l, &s) == 0);
 	CHECK(s.offload);
 	CHECK_EQ(l->max_frame, 14 + 65535);
-	CHECK_EQ(l->features, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO);
+	CHECK_EQ(l->features, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO | SYNACK_LINK_F_GRO);
 	CHECK(l->ops->recv_meta && l->ops->send_more && l->ops->flush && l->ops->send_gso);
 	/* A buffer shorter than max_frame still works for short frames. */
 	CHECK(l->ops->recv(l, buf, sizeof(buf)) >= 0);
@@ -89,7 +89,7 @@ TEST(offloads_on_by_default_and_off_on_request)
 	REQUIRE(synack_tap_get_stats(l, &s) == 0);
 	CHECK(!s.offload);
 	CHECK_EQ(l->max_frame, 0);
-	CHECK_EQ(l->features, 0);
+	CHECK_EQ(l->features, SYNACK_LINK_F_GRO);
 	CHECK_EQ(synack_tap_get_stats(NULL, &s), -EINVAL);
 	CHECK_EQ(synack_tap_get_stats(l, NULL), -EINVAL);
 	CHECK_EQ(synack_tap_open_config(NULL, &l), -EINVAL);

@@ -5,7 +5,8 @@
  * first segment, IP length of the whole, the pseudo-header checksum over
  * the whole, IP IDs advancing by the segments it carries), and the receiver
  * (fed whole, as GRO would) gets every byte. Without the feature nothing
- * changes: one frame per segment.
+ * changes: one frame per segment. Software GRO (SYNACK_LINK_F_GRO) merges
+ * them again on the receiving side.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -322,6 +323,47 @@ static void check_software_gso(uint32_t features)
 TEST(estab_no_tso_without_the_link_feature) { check_software_gso(SYNACK_LINK_F_TX_CSUM); }
 TEST(estab_gso_without_any_offload_sums_each_segment) { check_software_gso(0); }
 
+/* The server's ACK frames and the client's data segments of one transfer. */
+static void count_gro_run(uint32_t features, uint32_t *acks, uint32_t *data, struct synack_tcp_info *srv)
+{
+	struct env e;
+	unsigned int len = sizeof(*srv);
+
+	REQUIRE(env_up(&e, features));
+	CHECK(transfer(&e, 256 * 1024));
+	*acks = *data = 0;
+	for (uint32_t i = 0; i < e.end[1]->nlog; i++)
+		*acks += e.end[1]->log[i].len <= 14 + 20 + 32 + 12;
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++)
+		*data += frame_segs(&e.end[0]->log[i]) != 0;
+	CHECK_EQ(synack_getsockopt(e.st[1], e.sfd, IPPROTO_TCP, 11 /* TCP_INFO */, srv, &len), 0);
+	CHECK_EQ(synack_mib_value(e.st[1], "TcpInCsumErrors"), 0);
+	if (features & SYNACK_LINK_F_GRO) {
+		/* Merged before IP; TCP still counts the wire segments. */
+		CHECK(synack_mib_value(e.st[1], "LinkRxGroMerged") * 2 > *data);
+		CHECK(synack_mib_value(e.st[1], "TcpInSegs") * 2 < *data);
+	} else {
+		CHECK_EQ(synack_mib_value(e.st[1], "LinkRxGroMerged"), 0);
+	}
+	env_down(&e);
+}
+
+/* GRO puts back together what software GSO cut: the receiver takes a
+ * burst as one skb, acknowledges it once, and counts every wire segment
+ * in tcpi_segs_in as Linux does. */
+TEST(estab_gro_merges_each_burst)
+{
+	struct synack_tcp_info with, without;
+	uint32_t acks_gro, acks_plain, data_gro, data_plain;
+
+	count_gro_run(SYNACK_LINK_F_GRO, &acks_gro, &data_gro, &with);
+	count_gro_run(0, &acks_plain, &data_plain, &without);
+	CHECK(acks_gro < acks_plain);
+	CHECK(with.tcpi_segs_in >= data_gro);
+	CHECK(without.tcpi_segs_in >= data_plain);
+	CHECK_EQ(with.tcpi_rcv_mss, 1448);
+}
+
 /* A lost super-frame is a burst of lost segments: SACK and RACK find
  * them one by one (the queue keeps one skb per segment), and the
  * retransmissions go out as the holes allow. */
@@ -343,5 +385,6 @@ int main(void)
 	RUN(estab_no_tso_without_the_link_feature);
 	RUN(estab_gso_without_any_offload_sums_each_segment);
 	RUN(estab_tso_lost_super_frame_is_repaired);
+	RUN(estab_gro_merges_each_burst);
 	return TEST_SUMMARY();
 }
