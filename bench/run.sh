@@ -171,6 +171,13 @@ echo "bench: the Linux kernel's SYN cookies over veth ..."
 bash bench/linux_syn_rate.sh 3 2>&1 | tee "$tmp/linux.txt" || echo "linux: failed" | tee "$tmp/linux.txt"
 echo "bench: synack's SYN cookies through TAP, measured the same way ..."
 bash bench/syn_rate_tap.sh "$build/synack" 3 2>&1 | tee "$tmp/syntap.txt" || echo "synack-tap: failed" | tee "$tmp/syntap.txt"
+echo "bench: the Linux kernel's connect/accept loop over loopback (root: a namespace of its own) ..."
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	unshare -n sh -c "ip link set lo up && '$build/bench/linux_handshake'" 2>&1 | tee "$tmp/hs-linux.txt" ||
+		echo "linux_handshake: failed" | tee "$tmp/hs-linux.txt"
+else
+	echo "SKIP: linux_handshake needs root (a private network namespace)" | tee "$tmp/hs-linux.txt"
+fi
 echo "bench: request/response latency in memory ..."
 "$build/bench/latency" mem 100000 | tee "$tmp/lat-mem.txt"
 echo "bench: synack <-> Linux over TAP, Linux <-> Linux over veth (root) ..."
@@ -182,6 +189,8 @@ hs_sy_close=$(median_of "$tmp/hs.txt" synack close)
 hs_lw_close=$(median_of "$tmp/hs.txt" lwip close)
 hs_sy_rst=$(median_of "$tmp/hs.txt" synack rst)
 hs_lw_rst=$(median_of "$tmp/hs.txt" lwip rst)
+hs_lx_close=$(median_of "$tmp/hs-linux.txt" linux close)
+hs_lx_rst=$(median_of "$tmp/hs-linux.txt" linux rst)
 bulk_sy=$(median_of "$tmp/bulk.txt" synack "")
 bulk_lw=$(median_of "$tmp/bulk.txt" lwip "")
 bulk_off=$(median_of "$tmp/bulk-offload.txt" synack "--offload:")
@@ -259,6 +268,14 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 	echo "| request/response p50 over TAP, us | ${l_tap50:--} | ${l_veth50:--} | $(div "$l_tap50" "$l_veth50" 2) | |"
 	echo "| request/response p99 over TAP, us | ${l_tap99:--} | ${l_veth99:--} | $(div "$l_tap99" "$l_veth99" 2) | |"
 	echo "| request/response p50 / p99 in memory, us | ${l_mem50:--} / ${l_mem99:--} | | | |"
+	echo
+	echo "And the kernel's own connect/accept loop over loopback, one process, against"
+	echo "synack's in memory (figure 1's Linux reference; bench/linux_handshake.c):"
+	echo
+	echo "| figure | synack in memory | Linux over loopback | synack/Linux |"
+	echo "| --- | ---: | ---: | ---: |"
+	echo "| handshake + request/response + close, conn/s (CPU) | ${hs_sy_close:--} | ${hs_lx_close:--} | $(div "$hs_sy_close" "$hs_lx_close" 1) |"
+	echo "| handshake + RST, conn/s (CPU) | ${hs_sy_rst:--} | ${hs_lx_rst:--} | $(div "$hs_sy_rst" "$hs_lx_rst" 1) |"
 	echo
 	echo "## Handshakes per second, in memory"
 	echo
@@ -398,6 +415,14 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 	echo '```'
 	echo
 	echo "## Comparison: the Linux kernel"
+	echo
+	echo "\`bench/linux_handshake\` (root only, in a namespace of its own): the kernel's"
+	echo "connect, accept, 1-byte request and response, close (and the RST variant)"
+	echo "over loopback, blocking sockets in one process, so its CPU time is both ends."
+	echo
+	echo '```'
+	cat "$tmp/hs-linux.txt"
+	echo '```'
 	echo
 	echo "\`bench/linux_syn_rate.sh\` (root only): hping3 floods a kernel listener over a"
 	echo "veth pair between two private namespaces; the figure is bounded by the sender."

@@ -1,4 +1,5 @@
 /* Packet buffers and the per-stack pool that recycles them. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/skb.h"
@@ -171,14 +172,17 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 	return n;
 }
 
-struct sk_buff *skb_copy(const struct sk_buff *skb)
+/* A private copy with size bytes of room after the headroom. */
+static struct sk_buff *skb_copy_room(const struct sk_buff *skb, uint32_t size)
 {
 	uint32_t headroom = skb_headroom(skb);
-	struct sk_buff *n = skb_alloc(skb->pool, headroom, skb->shinfo->size - headroom);
+	struct sk_buff *n = skb_alloc(skb->pool, headroom, size);
 
 	if (!n)
 		return NULL;
-	memcpy(n->head, skb->head, headroom + skb->len);
+	memcpy(n->head, skb->head, headroom + skb_headlen(skb));
+	if (skb->data_len)
+		skb_copy_bits(skb, skb_headlen(skb), n->data + skb_headlen(skb), skb->data_len);
 	n->len = skb->len;
 	n->mac_header = skb->mac_header;
 	n->network_header = skb->network_header;
@@ -188,6 +192,71 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->gso_size = skb->gso_size;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	return n;
+}
+
+struct sk_buff *skb_copy(const struct sk_buff *skb)
+{
+	uint32_t size = skb->shinfo->size - skb_headroom(skb);
+
+	return skb_copy_room(skb, skb->len > size ? skb->len : size); /* nonlinear: room for its frags */
+}
+
+struct sk_buff *skb_copy_fit(const struct sk_buff *skb) { return skb_copy_room(skb, skb->len); }
+
+int skb_copy_bits(const struct sk_buff *skb, uint32_t off, void *to, uint32_t len)
+{
+	const struct sk_buff *f = skb->frag_list;
+	uint32_t head = skb_headlen(skb), n;
+	uint8_t *out = to;
+
+	if (off > skb->len || len > skb->len - off)
+		return -EFAULT;
+	if (off < head) {
+		n = len < head - off ? len : head - off;
+		memcpy(out, skb->data + off, n);
+		out += n;
+		len -= n;
+		off = 0;
+	} else {
+		off -= head;
+	}
+	for (uint16_t i = 0; len && i < skb->nr_frags; i++, f = list_entry(f->list.next, struct sk_buff, list)) {
+		if (off >= f->len) {
+			off -= f->len;
+			continue;
+		}
+		n = len < f->len - off ? len : f->len - off;
+		memcpy(out, f->data + off, n);
+		out += n;
+		len -= n;
+		off = 0;
+	}
+	return len ? -EFAULT : 0;
+}
+
+int skb_linearize(struct sk_buff *skb)
+{
+	struct skb_data *old = skb->shinfo;
+	uint8_t *old_head = skb->head;
+	struct sk_buff *n;
+
+	if (!skb->data_len)
+		return 0;
+	n = skb_copy(skb);
+	if (!n)
+		return -ENOMEM;
+	/* skb takes the copy's buffer; the copy's header goes with the old one. */
+	skb->shinfo = n->shinfo;
+	skb->head = n->head;
+	skb->data = n->data;
+	skb->data_len = 0;
+	skb->nr_frags = 0;
+	skb->frag_list = NULL;
+	n->shinfo = old;
+	n->head = n->data = old_head;
+	n->len = 0;
+	kfree_skb(n);
+	return 0;
 }
 
 uint8_t *skb_push(struct sk_buff *skb, uint32_t n)
@@ -201,7 +270,7 @@ uint8_t *skb_push(struct sk_buff *skb, uint32_t n)
 
 uint8_t *skb_pull(struct sk_buff *skb, uint32_t n)
 {
-	if (n > skb->len)
+	if (n > skb->len)   /* linear skbs only, as every received one is */
 		return NULL;
 	skb->data += n;
 	skb->len -= n;
@@ -210,12 +279,12 @@ uint8_t *skb_pull(struct sk_buff *skb, uint32_t n)
 
 uint8_t *skb_put(struct sk_buff *skb, uint32_t n)
 {
-	uint8_t *tail = skb_tail(skb);
-
-	if (n > skb_tailroom(skb))
+	/* In integers: a nonlinear skb's len runs past its buffer, so it
+	 * never has room. */
+	if ((uint64_t)skb->len + n > (uint64_t)(skb_end(skb) - skb->data))
 		return NULL;
 	skb->len += n;
-	return tail;
+	return skb->data + skb->len - n;
 }
 
 void skb_reserve(struct sk_buff *skb, uint32_t n)
@@ -226,7 +295,7 @@ void skb_reserve(struct sk_buff *skb, uint32_t n)
 
 void skb_trim(struct sk_buff *skb, uint32_t len)
 {
-	if (skb->len > len)
+	if (skb->len > len && !skb->data_len)
 		skb->len = len;
 }
 

@@ -5,6 +5,14 @@
  *
  *   head          data            tail           end
  *   |  headroom   |  len bytes    |  tailroom    |
+ *
+ * A nonlinear skb (Linux: data_len and frags) has only its first len -
+ * data_len bytes in its buffer; the rest is the data of nr_frags other
+ * skbs, frag_list and those after it on its queue. Only TCP makes one: a
+ * run of queued segments sent as one super-frame without gathering them
+ * (software GSO reads the payloads in place). It is consumed before the
+ * call that made it returns, so it holds no references; whatever would
+ * keep it (the ARP queue) makes it linear first (skb_linearize).
  */
 #ifndef SYNACK_CORE_SKB_H
 #define SYNACK_CORE_SKB_H
@@ -44,6 +52,9 @@ struct sk_buff {
 	uint64_t tstamp;            /* ns: arrival, or when queued for transmit */
 	uint32_t nexthop;           /* network byte order, for neighbour output */
 	uint16_t gso_size;          /* a TCP super-frame for the device to cut at this payload size (TSO); 0: none */
+	uint16_t nr_frags;          /* nonlinear: skbs whose data follows this buffer's */
+	uint32_t data_len;          /* nonlinear: the bytes of len that are theirs */
+	struct sk_buff *frag_list;  /* nonlinear: the first of them; the rest follow it on its list */
 	uint8_t cb[48] __attribute__((aligned(8))); /* per-layer scratch, like Linux's skb->cb */
 };
 
@@ -82,21 +93,30 @@ static inline struct sk_buff *skb_get(struct sk_buff *skb) { skb->refcnt++; retu
 struct sk_buff *skb_clone(struct sk_buff *skb);
 /* A private copy of header and data (same headroom). */
 struct sk_buff *skb_copy(const struct sk_buff *skb);
+/* The same in a buffer no larger than its data needs. */
+struct sk_buff *skb_copy_fit(const struct sk_buff *skb);
 static inline bool skb_cloned(const struct sk_buff *skb) { return skb->shinfo->refcnt > 1; }
 
 static inline uint8_t *skb_end(const struct sk_buff *skb) { return skb->head + skb->shinfo->size; }
-static inline uint8_t *skb_tail(const struct sk_buff *skb) { return skb->data + skb->len; }
+/* The bytes in the buffer itself (all of len unless nonlinear). */
+static inline uint32_t skb_headlen(const struct sk_buff *skb) { return skb->len - skb->data_len; }
+static inline uint8_t *skb_tail(const struct sk_buff *skb) { return skb->data + skb_headlen(skb); }
 static inline uint32_t skb_headroom(const struct sk_buff *skb) { return (uint32_t)(skb->data - skb->head); }
 static inline uint32_t skb_tailroom(const struct sk_buff *skb) { return (uint32_t)(skb_end(skb) - skb_tail(skb)); }
 
 /* These return NULL (and change nothing) instead of overrunning. */
 uint8_t *skb_push(struct sk_buff *skb, uint32_t n);   /* grow at the front */
-uint8_t *skb_pull(struct sk_buff *skb, uint32_t n);   /* strip from the front */
+uint8_t *skb_pull(struct sk_buff *skb, uint32_t n);   /* strip from the front (linear skbs) */
 uint8_t *skb_put(struct sk_buff *skb, uint32_t n);    /* grow at the end; returns old tail */
 void skb_reserve(struct sk_buff *skb, uint32_t n);    /* only on an empty buffer */
-void skb_trim(struct sk_buff *skb, uint32_t len);     /* shrink to len if longer */
+void skb_trim(struct sk_buff *skb, uint32_t len);     /* shrink to len if longer (and linear) */
 /* True when at least n bytes follow data (validate before reading a header). */
-static inline bool pskb_may_pull(const struct sk_buff *skb, uint32_t n) { return skb->len >= n; }
+static inline bool pskb_may_pull(const struct sk_buff *skb, uint32_t n) { return skb->len >= n; } /* received skbs are linear */
+/* Copy len bytes from offset off of skb's data, in its buffer or its
+ * frags, to `to`: 0, or -EFAULT (nothing copied) past the end. */
+int skb_copy_bits(const struct sk_buff *skb, uint32_t off, void *to, uint32_t len);
+/* Gather a nonlinear skb's data into one buffer: 0 or -ENOMEM. */
+int skb_linearize(struct sk_buff *skb);
 
 static inline void skb_reset_mac_header(struct sk_buff *skb) { skb->mac_header = (uint16_t)(skb->data - skb->head); }
 static inline void skb_reset_network_header(struct sk_buff *skb) { skb->network_header = (uint16_t)(skb->data - skb->head); }

@@ -126,8 +126,8 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 }
 
 /* One frame to the driver, a super-frame when gso_size is set (Linux:
- * dev_hard_start_xmit); a device without TSO gets it cut in software.
- * Inlined into both entry points, so the plain one pays no GSO branch. */
+ * dev_hard_start_xmit). Inlined into both entry points, so the plain one
+ * pays no GSO branch. */
 static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st, const uint8_t *frame, size_t len,
 							    uint16_t gso_size)
 {
@@ -138,8 +138,6 @@ static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st,
 		MIB_INC(st, LinkTxErrors);
 		return -ENETDOWN;
 	}
-	if (gso_size && !st->dev.tso)
-		return tcp4_gso_segment_xmit(st, frame, len, gso_size);
 	trace_frame(st, SYNACK_TRACE_FRAME_TX, frame, len);
 	if (gso_size)
 		err = l->ops->send_gso(l, frame, len, gso_size);
@@ -155,9 +153,17 @@ static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st,
 
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len) { return dev_hard_xmit(st, frame, len, 0); }
 
-int dev_queue_xmit_gso(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size)
+/* A device without TSO gets the super-frame cut in software, from its
+ * frags where TCP left the payloads; a TSO device takes it in one piece. */
+int dev_queue_xmit_gso(struct stack *st, struct sk_buff *skb)
 {
-	return dev_hard_xmit(st, frame, len, gso_size);
+	if (st->dev.up && st->dev.link && !st->dev.tso)
+		return tcp4_gso_segment_xmit(st, skb);
+	if (skb_linearize(skb)) {
+		MIB_INC(st, LinkTxErrors);
+		return -ENOBUFS;
+	}
+	return dev_hard_xmit(st, skb->data, skb->len, skb->gso_size);
 }
 
 void dev_xmit_batch_end(struct stack *st)

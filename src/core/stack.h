@@ -124,7 +124,7 @@ static inline void stack_events_timer_set(struct stack *st, uint64_t expires_ns)
 /* Hand a frame to the link (traces it and counts it). Does not consume. */
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len);
 /* A TCP super-frame for the device to segment at gso_size (dev.tso). */
-int dev_queue_xmit_gso(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size);
+int dev_queue_xmit_gso(struct stack *st, struct sk_buff *skb);
 /* A transmit burst (Linux's xmit_more): frames sent until the matching
  * end may be held by the link to be merged (TSO on a TAP), and end flushes
  * them. Bursts nest; none may stay open across a return to the application. */

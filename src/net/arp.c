@@ -299,9 +299,9 @@ static void neigh_queue(struct stack *st, struct neighbour *n, struct sk_buff *s
 	uint32_t limit = (uint32_t)st->sysctl.arp_unres_qlen;
 	uint64_t limit_bytes = (uint64_t)st->sysctl.arp_unres_qlen_bytes;
 
-	if (limit == 0) {
+	if (limit == 0 || skb_linearize(skb)) { /* a queued frame must not point into TCP's queue */
 		MIB_INC(st, ArpUnresolvedDiscards);
-		trace_drop(st, "neigh_queue", "unres_qlen is 0");
+		trace_drop(st, "neigh_queue", limit ? "no memory to gather a super-frame" : "unres_qlen is 0");
 		kfree_skb(skb);
 		return;
 	}

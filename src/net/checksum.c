@@ -35,13 +35,13 @@ static uint64_t load64(const uint8_t *p)
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-/* Whole 64-byte blocks in one add-with-carry chain: the carry flag does the
- * end-around work the portable loop below counts by hand, at about half
- * its instructions per byte. lea and dec leave the carry flag alone, so
- * the chain runs across iterations. */
+/* Whole 128-byte blocks in one add-with-carry chain: the carry flag does
+ * the end-around work the portable loop below counts by hand, at about
+ * half its instructions per byte. lea and dec leave the carry flag alone,
+ * so the chain runs across iterations. */
 static uint64_t sum_blocks64(const uint8_t **pp, size_t *lenp)
 {
-	size_t blocks = *lenp / 64;
+	size_t blocks = *lenp / 128;
 	const uint8_t *p = *pp;
 	uint64_t sum = 0;
 
@@ -57,7 +57,15 @@ static uint64_t sum_blocks64(const uint8_t **pp, size_t *lenp)
 		"adcq 40(%[p]), %[s]\n\t"
 		"adcq 48(%[p]), %[s]\n\t"
 		"adcq 56(%[p]), %[s]\n\t"
-		"leaq 64(%[p]), %[p]\n\t"
+		"adcq 64(%[p]), %[s]\n\t"
+		"adcq 72(%[p]), %[s]\n\t"
+		"adcq 80(%[p]), %[s]\n\t"
+		"adcq 88(%[p]), %[s]\n\t"
+		"adcq 96(%[p]), %[s]\n\t"
+		"adcq 104(%[p]), %[s]\n\t"
+		"adcq 112(%[p]), %[s]\n\t"
+		"adcq 120(%[p]), %[s]\n\t"
+		"leaq 128(%[p]), %[p]\n\t"
 		"decq %[n]\n\t"
 		"jnz 1b\n\t"
 		"adcq $0, %[s]"

@@ -100,7 +100,7 @@ int eth_output(struct stack *st, struct sk_buff *skb, const uint8_t dest[6], uin
 		memcpy(padded, skb->data, skb->len);
 		err = dev_queue_xmit(st, padded, ETH_ZLEN);
 	} else if (skb->gso_size) {
-		err = dev_queue_xmit_gso(st, skb->data, skb->len, skb->gso_size);
+		err = dev_queue_xmit_gso(st, skb);
 	} else {
 		err = dev_queue_xmit(st, skb->data, skb->len);
 	}

@@ -4,7 +4,9 @@
  * the device one frame for a run of full-sized segments with its headers
  * built once (tcp_transmit_tso); here it is cut back into wire segments,
  * each with its own IP length, ID and checksum and TCP sequence number and
- * checksum, PSH and FIN on the last only, CWR on the first only.
+ * checksum, PSH and FIN on the last only, CWR on the first only. The
+ * payloads are read where they lie: after the headers, or in the queued
+ * skbs of a nonlinear super-frame (TCP does not gather them for this).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,30 +79,80 @@ static void gso_fix_headers(struct stack *st, uint8_t *seg, uint32_t ihl, uint32
 		th->check = htons(csum_fold(csum_partial(th, tcp_len, pseudo)));
 }
 
-int tcp4_gso_segment_xmit(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size)
+/* Where the payload is read from: the buffer after the headers, then
+ * each frag in turn. */
+struct gso_src {
+	const uint8_t *p;           /* the current piece */
+	uint32_t left;              /* its bytes not yet taken */
+	const struct sk_buff *next; /* the next frag */
+	uint32_t frags_left;
+};
+
+static void gso_src_init(struct gso_src *s, const struct sk_buff *skb, uint32_t hlen)
 {
-	uint32_t ihl = 0, hlen = gso_header_len(frame, len, &ihl);
-	uint32_t payload, segs;
+	s->p = skb->data + hlen;
+	s->left = skb_headlen(skb) - hlen;
+	s->next = skb->frag_list;
+	s->frags_left = skb->nr_frags;
+}
+
+/* The next n payload bytes to `to`: false if the frags run out first. */
+static bool gso_src_copy(struct gso_src *s, uint8_t *to, uint32_t n)
+{
+	while (n) {
+		uint32_t c;
+
+		if (!s->left) {
+			if (!s->frags_left--)
+				return false;
+			s->p = s->next->data;
+			s->left = s->next->len;
+			s->next = list_entry(s->next->list.next, struct sk_buff, list);
+			continue;
+		}
+		c = n < s->left ? n : s->left;
+		memcpy(to, s->p, c);
+		to += c;
+		s->p += c;
+		s->left -= c;
+		n -= c;
+	}
+	return true;
+}
+
+int tcp4_gso_segment_xmit(struct stack *st, const struct sk_buff *skb)
+{
+	uint32_t ihl = 0, hlen, payload, segs, gso_size = skb->gso_size;
+	struct gso_src src;
 	struct sk_buff *seg;
 	int err = 0;
 
-	if (!hlen || !gso_size || len == hlen || hlen + gso_size > GSO_ETH_HLEN + st->dev.mtu) {
+	/* The headers must all be in the buffer (tcp4_frame_headers reads
+	 * only them; len is the whole frame's). */
+	hlen = skb_headlen(skb) >= GSO_ETH_HLEN + 40 ? gso_header_len(skb->data, skb->len, &ihl) : 0;
+	if (!hlen || hlen > skb_headlen(skb) || !gso_size || skb->len == hlen ||
+	    hlen + gso_size > GSO_ETH_HLEN + st->dev.mtu) {
 		MIB_INC(st, LinkTxErrors);
 		return -EINVAL;
 	}
-	payload = (uint32_t)len - hlen;
+	payload = skb->len - hlen;
 	segs = (payload + gso_size - 1) / gso_size;
 	seg = skb_alloc(&st->skb_pool, 0, hlen + gso_size);
 	if (!seg) {
 		MIB_INC(st, LinkTxErrors);
 		return -ENOBUFS;
 	}
+	gso_src_init(&src, skb, hlen);
 	for (uint32_t k = 0; k < segs; k++) {
 		uint32_t off = k * gso_size, plen = payload - off < gso_size ? payload - off : gso_size;
 		int e;
 
-		memcpy(seg->data, frame, hlen);
-		memcpy(seg->data + hlen, frame + hlen + off, plen);
+		memcpy(seg->data, skb->data, hlen);
+		if (!gso_src_copy(&src, seg->data + hlen, plen)) {
+			MIB_INC(st, LinkTxErrors);
+			err = err ? err : -EINVAL;
+			break;
+		}
 		gso_fix_headers(st, seg->data, ihl, hlen, k, gso_size, plen, k + 1 == segs);
 		e = dev_queue_xmit(st, seg->data, hlen + plen);
 		if (e < 0 && !err)

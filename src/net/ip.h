@@ -94,7 +94,7 @@ void ip_send_check(void *iph);
 bool tcp4_frame_headers(const uint8_t *f, size_t len, uint32_t *ihl, uint32_t *thl);
 /* Cut a TCP/IPv4 super-frame into segments of gso_size payload bytes and
  * send each (gso.c; Linux: skb_gso_segment for a device without TSO). */
-int tcp4_gso_segment_xmit(struct stack *st, const uint8_t *frame, size_t len, uint16_t gso_size);
+int tcp4_gso_segment_xmit(struct stack *st, const struct sk_buff *skb);
 
 /* Reassembly (ip_fragment.c). skb->data at the IP header of a fragment
  * (header validated, trimmed to tot_len); consumes it. Returns the whole

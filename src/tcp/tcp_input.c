@@ -1244,6 +1244,22 @@ static uint32_t tcp_skb_truesize(const struct sk_buff *skb)
 	return skb->shinfo->size + (uint32_t)sizeof(*skb);
 }
 
+/* Merged segments (GRO, a TAP's GSO frames) may fill a small part of a
+ * 64 KiB buffer: out of order, where each skb is charged its buffer, such
+ * a one moves to a buffer of its size rather than crowd out the window's
+ * worth of data it stands for (Linux charges the page fragments GRO
+ * chained, which fit). */
+static struct sk_buff *tcp_ofo_fit(struct sk_buff *data)
+{
+	struct sk_buff *c;
+
+	if (data->shinfo->size <= SKB_POOL_DATA ||
+	    data->shinfo->size <= 2 * ((uint64_t)skb_headroom(data) + data->len) || !(c = skb_copy_fit(data)))
+		return data;
+	kfree_skb(data);
+	return c;
+}
+
 /* Linux's sk_rmem_alloc: the truesize of everything queued for the user. */
 static uint64_t tcp_rmem_truesize(const struct sock *sk)
 {
@@ -1425,6 +1441,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		/* Out-of-order data must fit the buffer as it really is, or tiny
 		 * segments would hold thousands of buffers (Linux:
 		 * tcp_try_rmem_schedule failing in tcp_data_queue_ofo). */
+		data = tcp_ofo_fit(data);
 		if (tcp_rmem_truesize(sk) + tcp_skb_truesize(data) > sk->sk_rcvbuf) {
 			MIB_INC(sk->st, TcpExtTCPOFODrop);
 			kfree_skb(data);

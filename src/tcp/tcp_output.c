@@ -872,20 +872,26 @@ static uint32_t tcp_tso_segs(const struct sock *sk, uint32_t mss_now)
 }
 
 /* Send the first n skbs of the write queue as one super-frame, for the
- * device or gso.c to segment. Their payloads are gathered into one buffer
- * (the queued skbs stay whole for retransmission); TCP, IP, ARP and
- * Ethernet do their work once for all of them. */
+ * device or gso.c to segment: TCP, IP, ARP and Ethernet do their work once
+ * for all of them. A TSO device gets the payloads gathered into one
+ * buffer; gso.c reads them in place (the queued skbs stay whole for
+ * retransmission either way). */
 static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
 {
 	struct skb_pool *pool = &sk->st->skb_pool;
 	uint32_t need = n * mss_now, cap = need;
 	struct sk_buff *skb, *big;
+	bool gather = sk->st->dev.tso;
 	uint32_t seq;
 	uint8_t flags = 0;
 	int err;
 
-	/* A block of the pool's large size is recycled, not malloc'd. */
-	if (pool->big_size >= SKB_HEADROOM + need)
+	/* A block of the pool's large size is recycled, not malloc'd.
+	 * Without TSO the payloads stay where they are: the software GSO
+	 * that cuts the frame reads them from the queue (a nonlinear skb). */
+	if (!gather)
+		cap = 0;
+	else if (pool->big_size >= SKB_HEADROOM + need)
 		cap = pool->big_size - SKB_HEADROOM;
 	big = skb_alloc(pool, SKB_HEADROOM, cap);
 	if (!big)
@@ -893,8 +899,15 @@ static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
 	tcp_ca_tx_start(sk);
 	skb = list_first_entry(&sk->write_queue.list, struct sk_buff, list);
 	seq = TCP_SKB_CB(skb)->seq;
+	if (!gather) {
+		big->frag_list = skb;
+		big->nr_frags = (uint16_t)n;
+		big->data_len = need;   /* every skb of the run is mss_now long */
+		big->len = need;
+	}
 	for (uint32_t i = 0; i < n; i++, skb = list_entry(skb->list.next, struct sk_buff, list)) {
-		memcpy(skb_put(big, skb->len), skb->data, skb->len);
+		if (gather)
+			memcpy(skb_put(big, skb->len), skb->data, skb->len);
 		flags |= TCP_SKB_CB(skb)->tcp_flags;
 	}
 	big->gso_size = (uint16_t)mss_now;

@@ -160,6 +160,8 @@ struct sc *sc_new(const struct sc_opts *o)
 	sc->next_ip_id = 0x1000;
 	ic.addr.s_addr = sc->local;
 	ic.prefix_len = 24;
+	if (o->gro)
+		l->features |= SYNACK_LINK_F_GRO;
 	if (synack_if_up(sc->st, l, &ic) != 0)
 		abort();
 	sc_run(sc);
@@ -493,7 +495,8 @@ void sc_inject_frame(struct sc *sc, const void *frame, size_t len)
 		fprintf(stderr, "harness: the wire refused a frame: %d\n", err);
 		sc->errors++;
 	}
-	pump(sc);
+	if (!sc->burst)
+		pump(sc);
 }
 
 static size_t build_ip(struct sc *sc, uint8_t *f, uint8_t proto, const uint8_t *payload, size_t plen,

@@ -156,6 +156,7 @@ struct sc_opts {
 	uint64_t seed;              /* 0: 1 */
 	uint32_t mtu;               /* 0: 1500 */
 	bool verbose;               /* print every frame and trace event */
+	bool gro;                   /* software GRO on the stack's link (SYNACK_LINK_F_GRO) */
 };
 
 #define SC_MAXPKTS 512
@@ -178,6 +179,7 @@ struct sc {
 	struct sc_trace_rec *trace;
 	size_t ntrace, trace_cap;
 	uint64_t arp_replies;
+	bool burst;                 /* sc_inject queues without running the stack: frames arrive in one poll */
 };
 
 /* ---- lifetime ---- */

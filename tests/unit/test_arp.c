@@ -172,6 +172,52 @@ TEST(unresolved_queue_bytes_drop_oldest)
 	h_free(&h);
 }
 
+/* A nonlinear frame (TCP's run for software GSO: headers here, payloads
+ * in TCP's queue) is gathered before it waits: the payloads it pointed at
+ * may be freed before the reply comes, and what leaves is still whole. */
+TEST(unresolved_queue_gathers_a_nonlinear_frame)
+{
+	struct sk_buff_head frags;
+	struct sk_buff *big, *f;
+	struct harness h;
+	uint8_t a[64], want[20 + 2 * 300];
+	struct ipspec ip = { .saddr = A("10.0.0.1"), .daddr = A("10.0.0.2"), .protocol = 253 };
+	const uint8_t *out;
+	size_t len;
+
+	h_init(&h);
+	h_clear(&h);
+	skb_queue_head_init(&frags);
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i * 7);
+	build_ip(a, H_MAC, &ip, want, 0);   /* an IPv4 header to start from */
+	memcpy(want, a + 14, 20);
+	want[2] = (uint8_t)(sizeof(want) >> 8);
+	want[3] = (uint8_t)sizeof(want);
+	for (int k = 0; k < 2; k++) {
+		f = skb_alloc(&h.st->skb_pool, 0, 300);
+		memcpy(skb_put(f, 300), want + 20 + k * 300, 300);
+		skb_queue_tail(&frags, f);
+	}
+	big = skb_alloc(&h.st->skb_pool, SKB_HEADROOM, 0);
+	memcpy(skb_push(big, 20), want, 20);
+	big->frag_list = list_first_entry(&frags.list, struct sk_buff, list);
+	big->nr_frags = 2;
+	big->data_len = 600;
+	big->len += 600;
+	CHECK_EQ(neigh_output(h.st, big, A("10.0.0.2")), 0);
+	REQUIRE(neigh_lookup(h.st, A("10.0.0.2")) && neigh_lookup(h.st, A("10.0.0.2"))->arp_queue.qlen == 1);
+	CHECK_EQ(list_first_entry(&neigh_lookup(h.st, A("10.0.0.2"))->arp_queue.list, struct sk_buff, list)->data_len, 0);
+	skb_queue_purge(&frags);            /* TCP's queue moves on */
+	h_inject(&h, a, build_arp(a, H_MAC, 2, P_MAC, A("10.0.0.2"), H_MAC, A("10.0.0.1")));
+	out = nth_proto(&h, ETH_P_IP, 0, &len);
+	REQUIRE(out);
+	CHECK_EQ(len, 14 + sizeof(want));
+	CHECK_MEM(out + 14, want, sizeof(want));
+	CHECK_EQ(mib(&h, "ArpUnresolvedDiscards"), 0);
+	h_free(&h);
+}
+
 TEST(reachable_stale_delay_probe)
 {
 	struct harness h;
@@ -225,6 +271,7 @@ int main(void)
 	RUN(resolution_retries_then_fails);
 	RUN(unresolved_queue_drops_oldest);
 	RUN(unresolved_queue_bytes_drop_oldest);
+	RUN(unresolved_queue_gathers_a_nonlinear_frame);
 	RUN(reachable_stale_delay_probe);
 	RUN(table_full);
 	return TEST_SUMMARY();

@@ -111,6 +111,23 @@ static void gh_rx_run(struct gh *g, uint32_t seq, uint16_t id, int n, uint16_t l
 
 static uint64_t ip_in(struct gh *g) { return mib(&g->h, "IpInReceives") - g->ip_in0; }
 
+/* No socket listens, so each TCP segment that reaches TCP is answered with
+ * a RST (seq = its ACK number, to its source port): their order is the
+ * order TCP saw the segments in. */
+static uint32_t rst_field(struct gh *g, size_t nth, int off, int size)
+{
+	const uint8_t *f = nth_proto(&g->h, ETH_P_IP, nth, NULL);
+	uint32_t v = 0;
+
+	if (!f)
+		return 0xffffffffu;
+	for (int i = 0; i < size; i++)
+		v = v << 8 | f[14 + 20 + off + i];
+	return v;
+}
+static uint32_t rst_seq(struct gh *g, size_t nth) { return rst_field(g, nth, 4, 4); }
+static uint16_t rst_dport(struct gh *g, size_t nth) { return (uint16_t)rst_field(g, nth, 2, 2); }
+
 static void gh_free(struct gh *g) { h_free(&g->h); }
 
 TEST(gro_in_order_segments_merge_into_one_frame)
@@ -264,6 +281,7 @@ TEST(gro_holds_at_most_eight_flows)
 		gh_rx(&g, &(struct seg){ .seq = SEQ0, .id = 1, .len = 100, .sport = (uint16_t)(SPORT + f) });
 	CHECK_EQ(g.h.st->dev.gro_count, GRO_MAX_HELD);
 	CHECK_EQ(ip_in(&g), 1);
+	CHECK_EQ(rst_dport(&g, 0), SPORT);      /* the oldest went */
 	dev_gro_flush(g.h.st);
 	CHECK_EQ(ip_in(&g), GRO_MAX_HELD + 1);
 	gh_free(&g);
@@ -296,9 +314,11 @@ TEST(gro_other_frames_keep_flow_order)
 	gh_rx_run(&g, SEQ0, 1, 2, 100);
 	h_inject(&g.h, f, build_arp(f, BCAST, 1, P_MAC, A("10.0.0.2"), zero, A("10.0.0.1")));
 	CHECK_EQ(g.h.st->dev.gro_count, 1);
-	gh_rx(&g, &(struct seg){ .seq = SEQ0 + 200, .id = 3, .len = 0 });
+	gh_rx(&g, &(struct seg){ .seq = SEQ0 + 200, .id = 3, .len = 0, .ack = ACK0 + 77 });
 	CHECK_EQ(g.h.st->dev.gro_count, 0);
 	CHECK_EQ(ip_in(&g), 2);
+	CHECK_EQ(rst_seq(&g, 0), ACK0);         /* the merged data first */
+	CHECK_EQ(rst_seq(&g, 1), ACK0 + 77);    /* then the ACK */
 	REQUIRE(g.rec.n == 1);
 	CHECK_STR(g.rec.ev[0], "seq 1000000 len 200 segs 2 gso_size 100");
 	gh_free(&g);

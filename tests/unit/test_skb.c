@@ -1,4 +1,5 @@
 /* Packet buffers: bounds, clone and copy, queues, the pool and its counts. */
+#include <errno.h>
 #include "core/compiler.h"
 #include "core/skb.h"
 #include "test.h"
@@ -225,6 +226,63 @@ TEST(copy_is_private)
 	CHECK_EQ(skb_pool_destroy(&p), 0);
 }
 
+/* A nonlinear skb: 20 header bytes in its buffer, then the data of three
+ * queued skbs (as TCP hands a run to software GSO). Reading across the
+ * pieces, copying and linearizing see one stream; nothing can be
+ * appended to it. */
+TEST(nonlinear_reads_copies_and_linearizes)
+{
+	struct sk_buff_head q;
+	struct skb_pool p;
+	struct sk_buff *big, *f, *c;
+	uint8_t want[20 + 3 * 700], got[sizeof(want)];
+
+	skb_pool_init(&p, 4);
+	skb_queue_head_init(&q);
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i * 13 + 1);
+	for (int k = 0; k < 3; k++) {
+		f = skb_alloc(&p, 0, 700);
+		REQUIRE(f);
+		memcpy(skb_put(f, 700), want + 20 + k * 700, 700);
+		skb_queue_tail(&q, f);
+	}
+	big = skb_alloc(&p, 64, 0);
+	REQUIRE(big);
+	memcpy(skb_push(big, 20), want, 20);
+	big->frag_list = list_first_entry(&q.list, struct sk_buff, list);
+	big->nr_frags = 3;
+	big->data_len = 3 * 700;
+	big->len += big->data_len;
+	CHECK_EQ(skb_headlen(big), 20);
+	CHECK(skb_put(big, 1) == NULL);
+	CHECK_EQ(skb_copy_bits(big, 0, got, big->len), 0);
+	CHECK_MEM(got, want, sizeof(want));
+	/* Pieces straddling the boundaries, and past the end. */
+	CHECK_EQ(skb_copy_bits(big, 15, got, 710), 0);
+	CHECK_MEM(got, want + 15, 710);
+	CHECK_EQ(skb_copy_bits(big, 719, got, 702), 0);
+	CHECK_MEM(got, want + 719, 702);
+	CHECK_EQ(skb_copy_bits(big, big->len - 1, got, 2), -EFAULT);
+	CHECK_EQ(skb_copy_bits(big, big->len + 1, got, 0), -EFAULT);
+	c = skb_copy(big);
+	REQUIRE(c);
+	CHECK_EQ(c->data_len, 0);
+	CHECK_EQ(c->len, sizeof(want));
+	CHECK_MEM(c->data, want, sizeof(want));
+	CHECK_EQ(skb_headroom(c), 64 - 20);
+	kfree_skb(c);
+	CHECK_EQ(skb_linearize(big), 0);
+	CHECK_EQ(big->data_len, 0);
+	CHECK(big->frag_list == NULL);
+	CHECK_EQ(big->len, sizeof(want));
+	CHECK_MEM(big->data, want, sizeof(want));
+	CHECK_EQ(skb_linearize(big), 0); /* already linear */
+	kfree_skb(big);
+	skb_queue_purge(&q);
+	CHECK_EQ(skb_pool_destroy(&p), 0);
+}
+
 TEST(queue_fifo_and_counts)
 {
 	struct skb_pool p;
@@ -338,6 +396,7 @@ int main(void)
 	RUN(clone_shares_data);
 	RUN(skb_get_needs_two_frees);
 	RUN(copy_is_private);
+	RUN(nonlinear_reads_copies_and_linearizes);
 	RUN(queue_fifo_and_counts);
 	RUN(pool_recycles_up_to_its_cap);
 	RUN(pool_without_cache);

@@ -187,9 +187,10 @@ static void run(struct env *e, uint64_t ms)
 	synack_run_virtual(e->clk, e->st, 2, synack_clock_now(e->clk) + ms * 1000000ULL);
 }
 
-/* Connect, then the client writes `total` bytes of a known pattern and the
- * server reads them all back. True if every byte arrived intact. */
-static bool transfer(struct env *e, size_t total)
+/* Connect, run after_connect (if any), then the client writes `total`
+ * bytes of a known pattern and the server reads them all back. True if
+ * every byte arrived intact. */
+static bool transfer_with(struct env *e, size_t total, void (*after_connect)(struct env *))
 {
 	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(9) };
 	static uint8_t out[1 << 20], in[1 << 16];
@@ -207,6 +208,8 @@ static bool transfer(struct env *e, size_t total)
 	synack_connect(e->st[0], e->cfd, &srv);
 	run(e, 1);
 	e->sfd = synack_accept(e->st[1], lfd, NULL);
+	if (after_connect)
+		after_connect(e);
 	for (int step = 0; step < 100000 && got < total; step++) {
 		long r;
 
@@ -221,6 +224,8 @@ static bool transfer(struct env *e, size_t total)
 	}
 	return ok && got == total;
 }
+
+static bool transfer(struct env *e, size_t total) { return transfer_with(e, total, NULL); }
 
 /* The segments a frame the client sent carries (0 if it is not TCP data). */
 static uint32_t frame_segs(const struct sent *s)
@@ -364,6 +369,41 @@ TEST(estab_gro_merges_each_burst)
 	CHECK_EQ(with.tcpi_rcv_mss, 1448);
 }
 
+/* The client forgets the server's MAC (as if its entry had failed). */
+static void forget_neighbour(struct env *e)
+{
+	struct neighbour *n = neigh_lookup(e->st[0], inet_addr("10.9.0.2"));
+
+	REQUIRE(n);
+	n->nud_state = NUD_FAILED;
+	e->end[0]->nlog = 0;
+}
+
+/* A run for a neighbour being resolved waits in the ARP queue gathered
+ * into one piece (the segments it points at in TCP's queue may be gone by
+ * the reply), then leaves cut into segments like any other. */
+TEST(estab_gso_run_waiting_for_arp_is_gathered)
+{
+	struct env e;
+	uint32_t arp = 0, data_before_arp = 0, big = 0;
+
+	REQUIRE(env_up(&e, 0));
+	CHECK(transfer_with(&e, 256 * 1024, forget_neighbour));
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++) {
+		const struct sent *s = &e.end[0]->log[i];
+
+		arp += get16(s->hdr + 12) == 0x0806;
+		data_before_arp += !arp && frame_segs(s);
+		big += s->gso_size != 0 || s->len > 1514;
+	}
+	CHECK_EQ(arp, 1);
+	CHECK_EQ(data_before_arp, 0);   /* the first run waited */
+	CHECK_EQ(big, 0);
+	CHECK_EQ(synack_mib_value(e.st[0], "ArpUnresolvedDiscards"), 0);
+	CHECK_EQ(synack_mib_value(e.st[0], "TcpRetransSegs"), 0);
+	env_down(&e);
+}
+
 /* A lost super-frame is a burst of lost segments: SACK and RACK find
  * them one by one (the queue keeps one skb per segment), and the
  * retransmissions go out as the holes allow. */
@@ -386,5 +426,6 @@ int main(void)
 	RUN(estab_gso_without_any_offload_sums_each_segment);
 	RUN(estab_tso_lost_super_frame_is_repaired);
 	RUN(estab_gro_merges_each_burst);
+	RUN(estab_gso_run_waiting_for_arp_is_gathered);
 	return TEST_SUMMARY();
 }
