@@ -338,13 +338,14 @@ void tcp_sync_mss(struct sock *sk, uint32_t pmtu)
 	sk->mss_cache = (uint16_t)mss;
 }
 
-/* segs: the wire segments that carried the ACK (Linux before 6.6:
- * tcp_dec_quickack_mode by pcount), so a super-frame spends quick ACKs as
- * its segments sent one by one would. */
-static void tcp_event_ack_sent(struct sock *sk, uint32_t segs)
+/* Linux's tcp_event_ack_sent and tcp_dec_quickack_mode (6.6 and later): a
+ * quick ACK is spent only by an ACK of new data, one per ACK however many
+ * segments carry it; leaving quick-ACK mode deflates the ATO. */
+static void tcp_event_ack_sent(struct sock *sk)
 {
+	if (sk->icsk_ack.quick && sk->icsk_ack.pending && !--sk->icsk_ack.quick)
+		sk->icsk_ack.ato = TCP_ATO_MIN_MS;
 	sk->icsk_ack.pending = false;
-	sk->icsk_ack.quick = (uint8_t)(sk->icsk_ack.quick > segs ? sk->icsk_ack.quick - segs : 0);
 	if (sk->icsk_ack.scheduled) {
 		sk->icsk_ack.scheduled = false;
 		del_timer(sk->st, &sk->delack_timer);
@@ -381,7 +382,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, uint8_t flags, uint32
 		x.win = (uint16_t)tcp_select_window(sk);
 	}
 	if (flags & TCPHDR_ACK)
-		tcp_event_ack_sent(sk, segs);
+		tcp_event_ack_sent(sk);
 	sk->segs_out += segs;
 	return tcp_xmit_segment(sk->st, skb, &x);
 }

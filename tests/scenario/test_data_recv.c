@@ -10,6 +10,7 @@
 #include <string.h>
 #include "../test.h"
 #include "harness.h"
+#include "introspect.h"
 
 #define SEG 1448u
 #define ATO_MIN_MS 40 /* Linux: TCP_ATO_MIN = HZ / 25 */
@@ -101,6 +102,59 @@ TEST(estab_data_in_order_quickack_then_every_second_segment)
 	sc_run_until(sc, t + MS(ATO_MIN_MS));
 	EXPECT_ACK(sc, &c, off, ts, .win = V(63), OPT(O_NOP, O_NOP, O_TS(0, ts)), .t = V64(t + MS(ATO_MIN_MS)));
 	CHECK_MIB(sc, "TcpExtDelayedACKs", 1);
+	SC_FREE(sc);
+}
+
+/* Linux 6.6 and later (tcp_dec_quickack_mode): a quick ACK is spent only
+ * by an ACK of new data, one per ACK. 24 segments sent after the peer's
+ * data was acknowledged owe no ACK, so they spend none: the peer's next
+ * segment is still acknowledged at once. (Before 6.6 every segment sent
+ * with ACK spent one, and that segment waited 40 ms.) */
+TEST(estab_quickack_spent_only_by_acks_of_new_data)
+{
+	struct sc *sc = sc_new(NULL);
+	static uint8_t reply[24 * SEG];
+	struct sc_sock_usage u;
+	struct sc_conn c;
+	uint32_t off = 0, ts;
+
+	REQUIRE(established(sc, &c));
+	sc_advance(sc, MS(10));
+	ts = peer_data(sc, &c, off, SEG);
+	off += SEG;
+	EXPECT_ACK(sc, &c, off, ts, .win = V(63), OPT(O_NOP, O_NOP, O_TS(0, ts)), .t = V64(sc_now(sc)));
+	read_exact(sc, &c, 0, SEG);
+	/* Later than the ATO after the request, so not an interactive reply
+	 * (tcp_event_data_sent would count a pingpong, which delays ACKs),
+	 * and sooner than the RTO (a pause that long refills quick ACKs). */
+	sc_advance(sc, MS(100));
+	CHECK_EQ(synack_send(sc->st, c.fd, reply, sizeof(reply), 0), (long)sizeof(reply));
+	for (int round = 0; round < 10; round++) {
+		struct sc_seg s;
+
+		sc_run(sc);
+		REQUIRE(sc_sock_usage(sc->st, c.fd, &u) == 0);
+		if (u.snd_una == u.snd_nxt && !u.write_skbs)
+			break;
+		sc_drain(sc);
+		s = sc_seg_for(&c, F_ACK, c.irs + 1 + off, u.snd_nxt);
+		sc_seg_ts(&s, c.peer_ts++, c.tsval);
+		sc_inject(sc, &s);
+	}
+	CHECK_EQ(u.snd_nxt - c.iss - 1, sizeof(reply));
+	sc_drain(sc);
+	{
+		struct sc_seg s = sc_seg_for(&c, F_ACK, c.irs + 1 + off, u.snd_nxt);
+
+		ts = c.peer_ts++;
+		sc_seg_ts(&s, ts, c.tsval);
+		s.data = payload;
+		s.len = SEG;
+		sc_inject(sc, &s);
+		off += SEG;
+	}
+	EXPECT(sc, .flags = F_ACK, .ack = V(c.irs + 1 + off), .len = V(0), .tsecr = V(ts), .t = V64(sc_now(sc)));
+	CHECK_MIB(sc, "TcpExtDelayedACKs", 0);
 	SC_FREE(sc);
 }
 
@@ -494,5 +548,6 @@ int main(void)
 	RUN(estab_zero_window_rcvbuf_full_then_update_after_read);
 	RUN(estab_ooo_fin_then_data_past_it_hole_filled);
 	RUN(estab_gro_merged_ooo_bursts_after_loss_all_queued);
+	RUN(estab_quickack_spent_only_by_acks_of_new_data);
 	return TEST_SUMMARY();
 }
