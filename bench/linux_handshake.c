@@ -134,6 +134,8 @@ int main(int argc, char **argv)
 		if (!v)
 			return usage();
 		if (!strcmp(a, "--variant")) {
+			if (strcmp(v, "close") && strcmp(v, "rst") && strcmp(v, "both"))
+				return usage();
 			close_v = strcmp(v, "rst") != 0;
 			rst_v = strcmp(v, "close") != 0;
 		} else if (!strcmp(a, "--count")) {

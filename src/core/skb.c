@@ -159,8 +159,11 @@ void kfree_skb(struct sk_buff *skb)
 
 struct sk_buff *skb_clone(struct sk_buff *skb)
 {
-	struct sk_buff *n = skb_header_alloc(skb->pool);
+	struct sk_buff *n;
 
+	if (skb->data_len)  /* its frags hold no references to share */
+		return NULL;
+	n = skb_header_alloc(skb->pool);
 	if (!n)
 		return NULL;
 	struct skb_pool *pool = n->pool;
@@ -181,9 +184,12 @@ static struct sk_buff *skb_copy_room(const struct sk_buff *skb, uint32_t size)
 	if (!n)
 		return NULL;
 	memcpy(n->head, skb->head, headroom + skb_headlen(skb));
-	if (skb->data_len)
-		skb_copy_bits(skb, skb_headlen(skb), n->data + skb_headlen(skb), skb->data_len);
+	if (skb->data_len && skb_copy_bits(skb, skb_headlen(skb), n->data + skb_headlen(skb), skb->data_len)) {
+		kfree_skb(n);   /* frags shorter than data_len says */
+		return NULL;
+	}
 	n->len = skb->len;
+	n->ip_summed = skb->ip_summed;
 	n->mac_header = skb->mac_header;
 	n->network_header = skb->network_header;
 	n->transport_header = skb->transport_header;

@@ -89,7 +89,7 @@ void skb_pool_keep(struct skb_pool *p, struct sk_buff *skb);
 /* Drop one reference (NULL is fine). */
 void kfree_skb(struct sk_buff *skb);
 static inline struct sk_buff *skb_get(struct sk_buff *skb) { skb->refcnt++; return skb; }
-/* A new header sharing skb's data. */
+/* A new header sharing skb's data; NULL for a nonlinear skb. */
 struct sk_buff *skb_clone(struct sk_buff *skb);
 /* A private copy of header and data (same headroom). */
 struct sk_buff *skb_copy(const struct sk_buff *skb);

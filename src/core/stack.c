@@ -157,7 +157,9 @@ int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len) { return 
  * frags where TCP left the payloads; a TSO device takes it in one piece. */
 int dev_queue_xmit_gso(struct stack *st, struct sk_buff *skb)
 {
-	if (st->dev.up && st->dev.link && !st->dev.tso)
+	if (!st->dev.up || !st->dev.link)
+		return dev_hard_xmit(st, skb->data, skb_headlen(skb), 0); /* fails, counted */
+	if (!st->dev.tso)
 		return tcp4_gso_segment_xmit(st, skb);
 	if (skb_linearize(skb)) {
 		MIB_INC(st, LinkTxErrors);

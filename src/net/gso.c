@@ -122,15 +122,18 @@ static bool gso_src_copy(struct gso_src *s, uint8_t *to, uint32_t n)
 
 int tcp4_gso_segment_xmit(struct stack *st, const struct sk_buff *skb)
 {
-	uint32_t ihl = 0, hlen, payload, segs, gso_size = skb->gso_size;
+	uint32_t ihl = 0, hlen, payload, segs, gso_size = skb->gso_size, head = skb_headlen(skb);
 	struct gso_src src;
 	struct sk_buff *seg;
 	int err = 0;
 
 	/* The headers must all be in the buffer (tcp4_frame_headers reads
-	 * only them; len is the whole frame's). */
-	hlen = skb_headlen(skb) >= GSO_ETH_HLEN + 40 ? gso_header_len(skb->data, skb->len, &ihl) : 0;
-	if (!hlen || hlen > skb_headlen(skb) || !gso_size || skb->len == hlen ||
+	 * only them, up to the TCP data offset after the IP header; len is
+	 * the whole frame's). */
+	hlen = 0;
+	if (head > GSO_ETH_HLEN && head >= GSO_ETH_HLEN + (skb->data[GSO_ETH_HLEN] & 0x0fu) * 4u + 20u)
+		hlen = gso_header_len(skb->data, skb->len, &ihl);
+	if (!hlen || hlen > head || !gso_size || skb->len == hlen ||
 	    hlen + gso_size > GSO_ETH_HLEN + st->dev.mtu) {
 		MIB_INC(st, LinkTxErrors);
 		return -EINVAL;
