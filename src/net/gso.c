@@ -122,7 +122,7 @@ static bool gso_src_copy(struct gso_src *s, uint8_t *to, uint32_t n)
 
 int tcp4_gso_segment_xmit(struct stack *st, const struct sk_buff *skb)
 {
-	uint32_t ihl = 0, hlen, payload, segs, gso_size = skb->gso_size, head = skb_headlen(skb);
+	uint32_t ihl = 0, hlen, payload, segs, gso_size = skb->gso_size, head = skb_headlen(skb), seg_cap;
 	struct gso_src src;
 	struct sk_buff *seg;
 	int err = 0;
@@ -140,7 +140,12 @@ int tcp4_gso_segment_xmit(struct stack *st, const struct sk_buff *skb)
 	}
 	payload = skb->len - hlen;
 	segs = (payload + gso_size - 1) / gso_size;
-	seg = skb_alloc(&st->skb_pool, 0, hlen + gso_size);
+	/* A segment over the pool's small blocks (a jumbo MTU) takes one of
+	 * its cached large ones rather than a malloc per run. */
+	seg_cap = hlen + gso_size;
+	if (seg_cap > SKB_POOL_DATA && seg_cap <= st->skb_pool.big_size)
+		seg_cap = st->skb_pool.big_size;
+	seg = skb_alloc(&st->skb_pool, 0, seg_cap);
 	if (!seg) {
 		MIB_INC(st, LinkTxErrors);
 		return -ENOBUFS;

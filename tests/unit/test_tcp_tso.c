@@ -140,6 +140,8 @@ struct env {
 static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return ntohs(v); }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return ntohl(v); }
 
+static uint32_t env_mtu = 1500;    /* of both links, for env_up */
+
 static bool env_up(struct env *e, uint32_t features)
 {
 	static const char *addr[2] = { "10.9.0.1", "10.9.0.2" };
@@ -158,7 +160,7 @@ static bool env_up(struct env *e, uint32_t features)
 		struct synack_if_config ic = { .prefix_len = 24 };
 
 		t->link.ops = &t_ops;
-		t->link.mtu = 1500;
+		t->link.mtu = env_mtu;
 		t->link.max_frame = MAX_FRAME;
 		t->link.features = features;
 		t->link.mac[0] = 2;
@@ -369,6 +371,28 @@ TEST(estab_gro_merges_each_burst)
 	CHECK_EQ(with.tcpi_rcv_mss, 1448);
 }
 
+/* With a jumbo MTU software GSO cuts 8,948-byte segments (its scratch
+ * buffer a cached large block) and everything arrives. */
+TEST(estab_gso_jumbo_mtu)
+{
+	struct env e;
+	uint32_t jumbo = 0, over = 0;
+
+	env_mtu = 9000;
+	REQUIRE(env_up(&e, 0));
+	CHECK(transfer(&e, 1024 * 1024));
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++) {
+		jumbo += e.end[0]->log[i].len == 14 + 9000;
+		over += e.end[0]->log[i].len > 14 + 9000 || e.end[0]->log[i].gso_size;
+	}
+	CHECK(jumbo > 100);
+	CHECK_EQ(over, 0);
+	CHECK_EQ(synack_mib_value(e.st[1], "TcpInCsumErrors"), 0);
+	CHECK_EQ(synack_mib_value(e.st[0], "LinkTxErrors"), 0);
+	env_down(&e);
+	env_mtu = 1500;
+}
+
 /* The client forgets the server's MAC (as if its entry had failed). */
 static void forget_neighbour(struct env *e)
 {
@@ -427,5 +451,6 @@ int main(void)
 	RUN(estab_tso_lost_super_frame_is_repaired);
 	RUN(estab_gro_merges_each_burst);
 	RUN(estab_gso_run_waiting_for_arp_is_gathered);
+	RUN(estab_gso_jumbo_mtu);
 	return TEST_SUMMARY();
 }
