@@ -1176,6 +1176,24 @@ static void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq)
 	o->dsack_end = end_seq;
 }
 
+/* Linux's tcp_dsack_extend: a duplicate range that touches the pending
+ * D-SACK widens it (tcp_sack_extend); with none pending it starts one. */
+static void tcp_dsack_extend(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_ooo *o = sk->ooo;
+
+	if (!o || !o->dsack) {
+		tcp_dsack_set(sk, seq, end_seq);
+		return;
+	}
+	if (after(seq, o->dsack_end) || after(o->dsack_start, end_seq))
+		return;
+	if (before(seq, o->dsack_start))
+		o->dsack_start = seq;
+	if (after(end_seq, o->dsack_end))
+		o->dsack_end = end_seq;
+}
+
 /* The SACK blocks describe the out-of-order queue: the block holding the
  * newest segment first, then the others (RFC 2018 4). */
 static void tcp_sack_rebuild(struct tcp_ooo *o, uint32_t newest_seq)
@@ -1377,15 +1395,31 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *data)
 			break;
 		}
 	}
-	/* Drop held segments the new one covers entirely. */
+	/* The duplicate parts are D-SACKed as Linux's tcp_data_queue_ofo does:
+	 * the tail of the segment before, each held segment the new one
+	 * covers (dropped), and the head of the segment after. */
+	if (pos->prev != &o->queue.list) {
+		struct tcp_skb_cb *pc = TCP_SKB_CB(list_entry(pos->prev, struct sk_buff, list));
+
+		if (before(pc->seq, cb->seq) && after(pc->end_seq, cb->seq))
+			tcp_dsack_set(sk, cb->seq, pc->end_seq);
+	}
 	list_for_each_entry_safe(q, n, &o->queue.list, list) {
 		struct tcp_skb_cb *qc = TCP_SKB_CB(q);
 		if (!before(qc->seq, cb->seq) && !after(qc->end_seq, cb->end_seq) && q != data) {
 			if (pos == &q->list)
 				pos = q->list.next;
+			MIB_INC(sk->st, TcpExtTCPOFOMerge);
+			tcp_dsack_extend(sk, qc->seq, qc->end_seq);
 			skb_unlink(q, &o->queue);
 			kfree_skb(q);
 		}
+	}
+	if (pos != &o->queue.list) {
+		struct tcp_skb_cb *nc = TCP_SKB_CB(list_entry(pos, struct sk_buff, list));
+
+		if (before(nc->seq, cb->end_seq))
+			tcp_dsack_extend(sk, nc->seq, cb->end_seq);
 	}
 	__list_add(&data->list, pos->prev, pos);
 	o->queue.qlen++;

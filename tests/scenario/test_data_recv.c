@@ -356,6 +356,58 @@ TEST(estab_ooo_duplicate_dsack_then_sack)
 	SC_FREE(sc);
 }
 
+/* Out-of-order data that repeats what is held is D-SACKed as Linux's
+ * tcp_data_queue_ofo does (RFC 2883), then the SACK block of the whole:
+ * (a) the overlap with the tail of the held segment before it;
+ * (b) held segments it covers, dropped (TCPOFOMerge); the first starts the
+ *     D-SACK, and one not touching it is not added (tcp_dsack_extend);
+ * (c) the overlap with the head of the held segment after it.
+ * Each case holds [from, to) (offsets past the first, lost, segment) and
+ * then sends [seq, end). */
+static void ooo_overlap_dsack(uint32_t n_held, const uint32_t (*held)[2], uint32_t seq, uint32_t end,
+			      uint32_t d0, uint32_t d1, uint32_t s0, uint32_t s1, uint64_t merges)
+{
+	struct sc *sc = sc_new(NULL);
+	struct sc_conn c;
+	uint32_t recent, b;
+
+	REQUIRE(established(sc, &c));
+	recent = c.peer_ts - 1;
+	b = c.irs + 1;
+	for (uint32_t i = 0; i < n_held; i++)
+		peer_data(sc, &c, held[i][0], held[i][1] - held[i][0]);
+	sc_drain(sc);
+	peer_data(sc, &c, seq, end - seq);
+	EXPECT_ACK(sc, &c, 0, recent,
+		   OPT(O_NOP, O_NOP, O_TS(0, recent), O_NOP, O_NOP, 5, 18, B4(b + d0), B4(b + d1), B4(b + s0),
+		       B4(b + s1)));
+	CHECK_MIB(sc, "TcpExtTCPDSACKOfoSent", 1);
+	CHECK_MIB(sc, "TcpExtTCPOFOMerge", merges);
+	EXPECT_NONE(sc);
+	SC_FREE(sc);
+}
+
+TEST(estab_ooo_overlap_with_segment_before_dsacked)
+{
+	static const uint32_t held[][2] = { { 1448, 1648 } };
+
+	ooo_overlap_dsack(1, held, 1548, 1748, 1548, 1648, 1448, 1748, 0);
+}
+
+TEST(estab_ooo_covered_segments_dropped_dsacked)
+{
+	static const uint32_t held[][2] = { { 1548, 1648 }, { 1748, 1848 } };
+
+	ooo_overlap_dsack(2, held, 1448, 1948, 1548, 1648, 1448, 1948, 2);
+}
+
+TEST(estab_ooo_overlap_with_segment_after_dsacked)
+{
+	static const uint32_t held[][2] = { { 1648, 1848 } };
+
+	ooo_overlap_dsack(1, held, 1448, 1748, 1648, 1748, 1448, 1848, 0);
+}
+
 /* Data at or beyond the right edge of the offered window (rcv_nxt +
  * 64512): dropped, and an ACK of rcv_nxt goes out at once. */
 TEST(estab_data_beyond_window_dropped_acked)
@@ -549,5 +601,8 @@ int main(void)
 	RUN(estab_ooo_fin_then_data_past_it_hole_filled);
 	RUN(estab_gro_merged_ooo_bursts_after_loss_all_queued);
 	RUN(estab_quickack_spent_only_by_acks_of_new_data);
+	RUN(estab_ooo_overlap_with_segment_before_dsacked);
+	RUN(estab_ooo_covered_segments_dropped_dsacked);
+	RUN(estab_ooo_overlap_with_segment_after_dsacked);
 	return TEST_SUMMARY();
 }
