@@ -110,6 +110,8 @@ echo "bench: bulk, synack on the offloading wire (checksum offload, TSO/GRO, as 
 
 echo "bench: memory ..."
 "$build/bench/memory" --conns "$mem_conns" | tee "$tmp/mem.txt"
+echo "bench: ehash growing to 2M entries ..."
+"$build/bench/ehash" | tee "$tmp/ehash.txt"
 
 declare -A ir
 if [ "$have_cg" = 1 ]; then
@@ -204,6 +206,8 @@ m_req=$(mem_field "request sock (server)")
 m_est=$(mem_field "idle established, accepted (server)")
 m_tw=$(mem_field "TIME-WAIT entry (client)")
 m_rss=$(mem_field "resident set per connection, both")
+eh_worst=$(awk '$1 == "ehash:" { for (i = 1; i < NF; i++) if ($i == "worst") { print $(i + 1); exit } }' "$tmp/ehash.txt")
+eh_mean=$(awk '$1 == "ehash:" { for (i = 1; i < NF; i++) if ($i == "mean") { print $(i + 1); exit } }' "$tmp/ehash.txt")
 
 # Figures 3 and 6: the median rate of a tap_bench.sh row, and a latency line's p50/p99.
 tap_rate() { awk -v l="$1" 'index($0, l) == 1 { for (i = 1; i < NF; i++) if ($(i + 1) == "Gbit/s") { print $i; exit } }' "$tmp/tap.txt"; }
@@ -255,6 +259,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 	echo "| bytes per TIME-WAIT entry | ${m_tw:--} | | | <= 96 |"
 	echo "| heap of 1M idle accepted sockets (server side) | $(div "$m_est" 1073741824e-6 2) GiB | | | |"
 	echo "| resident set of 1M idle connections, both ends in one process | $(div "$m_rss" 1073741824e-6 2) GiB | | | <= 1.5 GiB (for 1M connections) |"
+	echo "| worst single insert into the connection table growing to 2M entries, ms (mean us) | ${eh_worst:--} (${eh_mean:--}) | | | O(1) at a million connections |"
 	echo
 	echo "Against the Linux kernel (figures 3 and 6; root only, else \"-\"): synack over a TAP"
 	echo "device against Linux over a veth pair, measured in the same run (bench/tap_bench.sh)."
@@ -341,9 +346,13 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 	echo "\`memory --conns $mem_conns\`: heap per object, charged to the stack that allocated"
 	echo "it (malloc wrapped), and the resident set with 50000 idle connections (both"
 	echo "ends in the process, less the wire's rings). x 1M extrapolates linearly."
+	echo "\`ehash\`: the connection table of one stack growing to 2M entries, one insert"
+	echo "at a time; the worst single insert shows what a doubling costs the connection"
+	echo "that triggers it (the entries move a few buckets per insert)."
 	echo
 	echo '```'
 	cat "$tmp/mem.txt"
+	cat "$tmp/ehash.txt"
 	echo '```'
 	echo
 	echo "## Instructions (callgrind)"

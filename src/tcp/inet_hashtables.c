@@ -56,30 +56,53 @@ void inet_hashinfo_init(struct stack *st)
 	st->tcp.hinfo.ehash_mask = (1u << TCP_EHASH_MIN_BITS) - 1;
 }
 
-/* Move every entry into a table twice the size. Amortised O(1) per insert;
- * when memory is short the old table simply stays (longer chains). */
-static void inet_ehash_grow(struct stack *st)
+/* Buckets of the old table moved per insert while the table grows: the
+ * old one empties within an eighth of its size in inserts, long before the
+ * next doubling (which needs twice as many entries again). */
+#define EHASH_REHASH_STEP 8
+
+/* Move up to n buckets of the old table into the new; free the old when
+ * it is empty. */
+static void inet_ehash_rehash_step(struct stack *st, uint32_t n)
 {
 	struct tcp_hashinfo *h = &st->tcp.hinfo;
-	uint32_t old_n = h->ehash_mask + 1, new_mask = 2 * old_n - 1;
-	struct hlist_head *old = h->ehash, *table = calloc(2 * (size_t)old_n, sizeof(*table));
 
-	if (!table)
-		return;
-	h->ehash = table;
-	h->ehash_mask = new_mask;
-	for (uint32_t i = 0; i < old_n; i++) {
-		struct hlist_node *pos, *n;
+	for (; n && h->ehash_old; n--) {
+		struct hlist_node *pos, *next;
 
-		hlist_for_each_safe(pos, n, &old[i]) {
+		hlist_for_each_safe(pos, next, &h->ehash_old[h->ehash_old_next]) {
 			struct sock_common *c = hlist_entry(pos, struct sock_common, node);
 
 			hlist_del_init(&c->node);
 			hlist_add_head(&c->node, ehash_bucket(st, c));
 		}
+		if (h->ehash_old_next++ == h->ehash_old_mask) {
+			if (h->ehash_old != h->ehash_small)
+				free(h->ehash_old);
+			h->ehash_old = NULL;
+		}
 	}
-	if (old != h->ehash_small)
-		free(old);
+}
+
+void inet_ehash_rehash_all(struct stack *st) { inet_ehash_rehash_step(st, UINT32_MAX); }
+
+/* Start moving into a table twice the size. Amortised O(1) per insert;
+ * when memory is short the old table simply stays (longer chains). */
+static void inet_ehash_grow(struct stack *st)
+{
+	struct tcp_hashinfo *h = &st->tcp.hinfo;
+	uint32_t old_n = h->ehash_mask + 1;
+	struct hlist_head *table;
+
+	inet_ehash_rehash_all(st);  /* a move still under way (not reached in practice) */
+	table = calloc(2 * (size_t)old_n, sizeof(*table));
+	if (!table)
+		return;
+	h->ehash_old = h->ehash;
+	h->ehash_old_mask = h->ehash_mask;
+	h->ehash_old_next = 0;
+	h->ehash = table;
+	h->ehash_mask = 2 * old_n - 1;
 }
 
 /* c must not be hashed yet; a hashed entry is left alone rather than linked twice. */
@@ -91,7 +114,9 @@ void inet_ehash_insert(struct stack *st, struct sock_common *c)
 		return;
 	/* Two entries a bucket on average before it doubles: chains stay
 	 * short, and the table costs 4 to 8 bytes an entry. */
-	if (h->ehash_count >= 2 * (h->ehash_mask + 1) && h->ehash_mask < (1u << TCP_EHASH_MAX_BITS) - 1)
+	if (h->ehash_old)
+		inet_ehash_rehash_step(st, EHASH_REHASH_STEP);
+	else if (h->ehash_count >= 2 * (h->ehash_mask + 1) && h->ehash_mask < (1u << TCP_EHASH_MAX_BITS) - 1)
 		inet_ehash_grow(st);
 	hlist_add_head(&c->node, ehash_bucket(st, c));
 	h->ehash_count++;
@@ -111,14 +136,22 @@ struct sock_common *inet_lookup_established(struct stack *st, uint32_t saddr, ui
 					    uint16_t dport)
 {
 	struct tcp_hashinfo *hi = &st->tcp.hinfo;
+	uint32_t hash = inet_ehashfn(st, daddr, dport, saddr, sport);
 	struct hlist_node *pos, *n;
 
-	hlist_for_each_safe(pos, n, &hi->ehash[inet_ehashfn(st, daddr, dport, saddr, sport) & hi->ehash_mask]) {
+	hlist_for_each_safe(pos, n, &hi->ehash[hash & hi->ehash_mask]) {
 		struct sock_common *c = hlist_entry(pos, struct sock_common, node);
 
 		if (c->raddr == saddr && c->rport == sport && c->laddr == daddr && c->lport == dport)
 			return c;
 	}
+	if (unlikely(hi->ehash_old)) /* not moved yet: an empty bucket if it was */
+		hlist_for_each_safe(pos, n, &hi->ehash_old[hash & hi->ehash_old_mask]) {
+			struct sock_common *c = hlist_entry(pos, struct sock_common, node);
+
+			if (c->raddr == saddr && c->rport == sport && c->laddr == daddr && c->lport == dport)
+				return c;
+		}
 	return NULL;
 }
 
@@ -129,6 +162,7 @@ void inet_ehash_drop_requests(struct sock *listener)
 {
 	struct stack *st = listener->st;
 
+	inet_ehash_rehash_all(st);
 	for (uint32_t i = 0; listener->rskq->qlen && i <= st->tcp.hinfo.ehash_mask; i++) {
 		struct hlist_node *pos, *n;
 
@@ -431,6 +465,9 @@ int __inet_inherit_port(const struct sock *listener, struct sock *child)
 /* Free the buckets left at stack teardown (their sockets are gone). */
 void inet_hashinfo_destroy(struct stack *st)
 {
+	if (st->tcp.hinfo.ehash_old && st->tcp.hinfo.ehash_old != st->tcp.hinfo.ehash_small)
+		free(st->tcp.hinfo.ehash_old);
+	st->tcp.hinfo.ehash_old = NULL;
 	if (st->tcp.hinfo.ehash != st->tcp.hinfo.ehash_small)
 		free(st->tcp.hinfo.ehash);
 	st->tcp.hinfo.ehash = NULL;

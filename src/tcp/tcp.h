@@ -520,9 +520,15 @@ struct tcp_hashinfo {
 	/* established and request socks; ehash doubles (leaving ehash_small)
 	 * whenever it holds twice as many entries as buckets, so chains stay short
 	 * at a million connections. Linux sizes its table once, at boot, from
-	 * the memory size (thash_entries); a library cannot know its load. */
+	 * the memory size (thash_entries); a library cannot know its load.
+	 * The entries move over a few buckets per insert, not all at once
+	 * (at a million connections that would stall one connect() for
+	 * milliseconds): until they have, the old table is searched too. */
 	struct hlist_head *ehash;
 	uint32_t ehash_mask;
+	struct hlist_head *ehash_old;   /* being emptied into ehash; NULL: none */
+	uint32_t ehash_old_mask;
+	uint32_t ehash_old_next;        /* its first bucket not yet moved */
 	struct hlist_head ehash_small[1u << TCP_EHASH_MIN_BITS];
 	struct hlist_head lhash[1u << TCP_LHASH_BITS];  /* listeners by port */
 	struct hlist_head bhash[1u << TCP_BHASH_BITS];  /* bound sockets by port */
@@ -573,6 +579,8 @@ void inet_ehash_insert(struct stack *st, struct sock_common *c);
 void inet_ehash_remove(struct stack *st, struct sock_common *c);
 /* Drop every request of this listener (listener->rskq set). */
 void inet_ehash_drop_requests(struct sock *listener);
+/* Finish moving entries into the grown table: before a walk over ehash. */
+void inet_ehash_rehash_all(struct stack *st);
 struct sock_common *inet_lookup_established(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
 					    uint16_t dport);
 struct sock *inet_lookup_listener(struct stack *st, uint32_t daddr, uint16_t dport);

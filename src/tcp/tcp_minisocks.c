@@ -434,6 +434,7 @@ void tcp_time_wait(struct sock *sk, int state, uint32_t timeo_ms)
  * ehash, which saves each a list link. */
 void inet_twsk_destroy_all(struct stack *st)
 {
+	inet_ehash_rehash_all(st);
 	for (uint32_t i = 0; st->tcp.tw_count && i <= st->tcp.hinfo.ehash_mask; i++) {
 		struct hlist_node *pos, *n;
 

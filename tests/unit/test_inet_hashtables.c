@@ -134,6 +134,55 @@ TEST(ehash_grows_with_its_entries)
 	env_free(&e);
 }
 
+/* The entries move to the doubled table a few buckets per insert: while
+ * they do, every entry is found in whichever table holds it, one still in
+ * the old table can be removed, and the old table goes once it is empty
+ * (4096 buckets at 8 per insert: 512 inserts). */
+TEST(ehash_grows_a_few_buckets_per_insert)
+{
+	enum { N = 8192 + 600 };
+	struct env e;
+	static struct sock *sks[N];
+	uint32_t laddr = A("10.0.0.1");
+	int i, removed = 0;
+
+	env_init(&e, 5);
+	for (i = 0; i < 8192; i++) {
+		sks[i] = mk(e.st, laddr, 443, htonl(ntohl(A("10.2.0.0")) + (uint32_t)i), 7000);
+		inet_ehash_insert(e.st, &sks[i]->c);
+	}
+	CHECK(e.st->tcp.hinfo.ehash_old == NULL);
+	sks[i] = mk(e.st, laddr, 443, htonl(ntohl(A("10.2.0.0")) + (uint32_t)i), 7000);
+	inet_ehash_insert(e.st, &sks[i]->c);          /* the 8193rd: the table doubles */
+	i++;
+	REQUIRE(e.st->tcp.hinfo.ehash_old != NULL);
+	CHECK_EQ(e.st->tcp.hinfo.ehash_mask + 1, 8192u);
+	CHECK_EQ(e.st->tcp.hinfo.ehash_old_next, 0u);
+	for (int k = 0; k < i; k++)
+		CHECK(inet_lookup_established(e.st, sks[k]->c.raddr, 7000, laddr, 443) == &sks[k]->c);
+	/* Entries still in the old table leave it as any other. */
+	for (int k = 0; k < 100; k++) {
+		inet_ehash_remove(e.st, &sks[k]->c);
+		CHECK(inet_lookup_established(e.st, sks[k]->c.raddr, 7000, laddr, 443) == NULL);
+		removed++;
+	}
+	for (; i < N && e.st->tcp.hinfo.ehash_old; i++) {
+		sks[i] = mk(e.st, laddr, 443, htonl(ntohl(A("10.2.0.0")) + (uint32_t)i), 7000);
+		inet_ehash_insert(e.st, &sks[i]->c);
+		CHECK(e.st->tcp.hinfo.ehash_old == NULL || e.st->tcp.hinfo.ehash_old_next == 8u * (uint32_t)(i - 8192));
+	}
+	CHECK(e.st->tcp.hinfo.ehash_old == NULL);
+	CHECK_EQ(i, 8193 + 512);
+	for (int k = removed; k < i; k++)
+		CHECK(inet_lookup_established(e.st, sks[k]->c.raddr, 7000, laddr, 443) == &sks[k]->c);
+	CHECK_EQ(e.st->tcp.hinfo.ehash_count, (uint32_t)(i - removed));
+	for (int k = 0; k < i; k++) {
+		inet_ehash_remove(e.st, &sks[k]->c);
+		sk_free(sks[k]);
+	}
+	env_free(&e);
+}
+
 TEST(ehash_spreads_and_holds_request_socks)
 {
 	struct env e;
@@ -519,6 +568,7 @@ int main(void)
 {
 	RUN(ehash_insert_lookup_remove_many);
 	RUN(ehash_grows_with_its_entries);
+	RUN(ehash_grows_a_few_buckets_per_insert);
 	RUN(ehash_spreads_and_holds_request_socks);
 	RUN(ehash_key_differs_per_seed);
 	RUN(listener_exact_beats_wildcard);
