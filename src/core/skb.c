@@ -175,8 +175,7 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 	return n;
 }
 
-/* A private copy with size bytes of room after the headroom. */
-static struct sk_buff *skb_copy_room(const struct sk_buff *skb, uint32_t size)
+struct sk_buff *skb_copy_room(const struct sk_buff *skb, uint32_t size)
 {
 	uint32_t headroom = skb_headroom(skb);
 	struct sk_buff *n = skb_alloc(skb->pool, headroom, size);

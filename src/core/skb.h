@@ -95,6 +95,8 @@ struct sk_buff *skb_clone(struct sk_buff *skb);
 struct sk_buff *skb_copy(const struct sk_buff *skb);
 /* The same in a buffer no larger than its data needs. */
 struct sk_buff *skb_copy_fit(const struct sk_buff *skb);
+/* The same with room for size bytes after the headroom (size >= len). */
+struct sk_buff *skb_copy_room(const struct sk_buff *skb, uint32_t size);
 static inline bool skb_cloned(const struct sk_buff *skb) { return skb->shinfo->refcnt > 1; }
 
 static inline uint8_t *skb_end(const struct sk_buff *skb) { return skb->head + skb->shinfo->size; }

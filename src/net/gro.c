@@ -157,18 +157,15 @@ static bool gro_headers_match(const struct gro_flow *g, const uint8_t *f, uint32
 }
 
 /* The held frame moves to a buffer that can take 64 KiB. */
-static bool gro_grow(struct stack *st, struct gro_flow *g)
+static bool gro_grow(struct gro_flow *g)
 {
 	struct sk_buff *old = g->skb, *big;
 
 	if (skb_tailroom(old) >= GRO_MAX_IP_LEN + ETH_HLEN - old->len)
 		return true;
-	big = skb_alloc(&st->skb_pool, SKB_HEADROOM, GRO_MAX_IP_LEN + ETH_HLEN);
+	big = skb_copy_room(old, GRO_MAX_IP_LEN + ETH_HLEN);
 	if (!big)
 		return false;
-	memcpy(skb_put(big, old->len), old->data, old->len);
-	big->ip_summed = old->ip_summed;
-	big->tstamp = old->tstamp;
 	kfree_skb(old);
 	g->skb = big;
 	return true;
@@ -176,7 +173,7 @@ static bool gro_grow(struct stack *st, struct gro_flow *g)
 
 /* Append skb's payload to the held frame: false (nothing changed) if it
  * may not be merged there. */
-static bool gro_merge(struct stack *st, struct gro_flow *g, struct sk_buff *skb, uint32_t thl, uint32_t payload)
+static bool gro_merge(struct gro_flow *g, struct sk_buff *skb, uint32_t thl, uint32_t payload)
 {
 	const struct tcphdr *th = gro_th(skb->data);
 	struct tcphdr *held;
@@ -184,7 +181,7 @@ static bool gro_merge(struct stack *st, struct gro_flow *g, struct sk_buff *skb,
 	if (ntohl(th->seq) != g->next_seq || payload > g->mss ||
 	    g->skb->len - ETH_HLEN + payload > GRO_MAX_IP_LEN || !gro_headers_match(g, skb->data, thl))
 		return false;
-	if (!gro_grow(st, g))
+	if (!gro_grow(g))
 		return false;
 	memcpy(skb_put(g->skb, payload), skb->data + GRO_TCP_OFF + thl, payload);
 	held = (struct tcphdr *)gro_th(g->skb->data);
@@ -214,17 +211,13 @@ static void gro_complete(struct stack *st, struct gro_flow *g)
  * moves to one of its size: out-of-order data is charged its whole buffer
  * (truesize), and a few segments should not hold 64 KiB each. Larger ones
  * stay: the copy would cost more than the slack. */
-static struct sk_buff *gro_fit(struct stack *st, struct sk_buff *skb)
+static struct sk_buff *gro_fit(struct sk_buff *skb)
 {
 	struct sk_buff *fit;
 
 	if ((uint64_t)skb->len * 4 >= skb->shinfo->size || skb->shinfo->size <= SKB_POOL_DATA ||
-	    !(fit = skb_alloc(&st->skb_pool, SKB_HEADROOM, skb->len)))
+	    !(fit = skb_copy_fit(skb)))
 		return skb;
-	memcpy(skb_put(fit, skb->len), skb->data, skb->len);
-	fit->ip_summed = skb->ip_summed;
-	fit->tstamp = skb->tstamp;
-	fit->gso_size = skb->gso_size;
 	kfree_skb(skb);
 	return fit;
 }
@@ -238,7 +231,7 @@ static void gro_flush_one(struct stack *st, unsigned int i)
 		(st->dev.gro_count - i - 1) * sizeof(st->dev.gro_held[0]));
 	st->dev.gro_count--;
 	gro_complete(st, &g);
-	eth_rcv(st, gro_fit(st, g.skb));
+	eth_rcv(st, gro_fit(g.skb));
 }
 
 static unsigned int gro_index(const struct stack *st, const struct gro_flow *g)
@@ -279,7 +272,7 @@ bool dev_gro_receive(struct stack *st, struct sk_buff *skb)
 	last = (gro_th(skb->data)->flags & GRO_FLAGS_LAST) != 0;
 	g = gro_find(st, gro_key_at(skb->data, 20));
 	if (g) {
-		if (gro_merge(st, g, skb, thl, payload)) {
+		if (gro_merge(g, skb, thl, payload)) {
 			MIB_INC(st, LinkRxGroMerged);
 			if (last || payload < g->mss)
 				gro_flush_one(st, gro_index(st, g));

@@ -131,28 +131,32 @@ void inet_ehash_remove(struct stack *st, struct sock_common *c)
 	st->tcp.hinfo.ehash_count--;
 }
 
+/* The entry of this 4-tuple on one chain, or NULL. */
+static struct sock_common *ehash_chain_find(struct hlist_head *chain, uint32_t saddr, uint16_t sport, uint32_t daddr,
+					    uint16_t dport)
+{
+	struct hlist_node *pos;
+
+	for (pos = chain->first; pos; pos = pos->next) {
+		struct sock_common *c = hlist_entry(pos, struct sock_common, node);
+
+		if (c->raddr == saddr && c->rport == sport && c->laddr == daddr && c->lport == dport)
+			return c;
+	}
+	return NULL;
+}
+
 /* saddr/sport are the segment's source: our entry's remote end. */
 struct sock_common *inet_lookup_established(struct stack *st, uint32_t saddr, uint16_t sport, uint32_t daddr,
 					    uint16_t dport)
 {
 	struct tcp_hashinfo *hi = &st->tcp.hinfo;
 	uint32_t hash = inet_ehashfn(st, daddr, dport, saddr, sport);
-	struct hlist_node *pos, *n;
+	struct sock_common *c = ehash_chain_find(&hi->ehash[hash & hi->ehash_mask], saddr, sport, daddr, dport);
 
-	hlist_for_each_safe(pos, n, &hi->ehash[hash & hi->ehash_mask]) {
-		struct sock_common *c = hlist_entry(pos, struct sock_common, node);
-
-		if (c->raddr == saddr && c->rport == sport && c->laddr == daddr && c->lport == dport)
-			return c;
-	}
-	if (unlikely(hi->ehash_old)) /* not moved yet: an empty bucket if it was */
-		hlist_for_each_safe(pos, n, &hi->ehash_old[hash & hi->ehash_old_mask]) {
-			struct sock_common *c = hlist_entry(pos, struct sock_common, node);
-
-			if (c->raddr == saddr && c->rport == sport && c->laddr == daddr && c->lport == dport)
-				return c;
-		}
-	return NULL;
+	if (!c && unlikely(hi->ehash_old)) /* not moved yet: an empty bucket if it was */
+		c = ehash_chain_find(&hi->ehash_old[hash & hi->ehash_old_mask], saddr, sport, daddr, dport);
+	return c;
 }
 
 /* A closing listener's pending requests, found through ehash: a request
