@@ -7,7 +7,6 @@
 void skb_pool_init(struct skb_pool *p, size_t max_cached)
 {
 	memset(p, 0, sizeof(*p));
-	INIT_LIST_HEAD(&p->free_skbs);
 	p->max_cached = max_cached;
 	p->free_data = calloc(max_cached ? max_cached : 1, sizeof(void *));
 	if (!p->free_data)
@@ -16,10 +15,10 @@ void skb_pool_init(struct skb_pool *p, size_t max_cached)
 
 size_t skb_pool_destroy(struct skb_pool *p)
 {
-	struct sk_buff *skb, *n;
+	while (p->free_skbs) {
+		struct sk_buff *skb = p->free_skbs;
 
-	list_for_each_entry_safe(skb, n, &p->free_skbs, list) {
-		list_del_init(&skb->list);
+		p->free_skbs = (struct sk_buff *)skb->list.next;
 		free(skb);
 	}
 	if (p->kept) {
@@ -40,24 +39,33 @@ size_t skb_pool_destroy(struct skb_pool *p)
 	return p->live_skbs + p->live_data;
 }
 
-static struct sk_buff *skb_header_alloc(struct skb_pool *p)
+/* A header with nothing set: the caller fills every field. */
+static struct sk_buff *skb_header_take(struct skb_pool *p)
 {
-	struct sk_buff *skb;
+	struct sk_buff *skb = p->free_skbs;
 
-	if (!list_empty(&p->free_skbs)) {
-		skb = list_first_entry(&p->free_skbs, struct sk_buff, list);
-		list_del_init(&skb->list);
+	if (skb) {
+		p->free_skbs = (struct sk_buff *)skb->list.next;
 		p->nfree_skbs--;
 	} else {
 		skb = malloc(sizeof(*skb));
 		if (!skb)
 			return NULL;
 	}
+	p->live_skbs++;
+	return skb;
+}
+
+static struct sk_buff *skb_header_alloc(struct skb_pool *p)
+{
+	struct sk_buff *skb = skb_header_take(p);
+
+	if (!skb)
+		return NULL;
 	memset(skb, 0, sizeof(*skb));
 	INIT_LIST_HEAD(&skb->list);
 	skb->pool = p;
 	skb->refcnt = 1;
-	p->live_skbs++;
 	return skb;
 }
 
@@ -67,7 +75,8 @@ static void skb_header_free(struct sk_buff *skb)
 
 	p->live_skbs--;
 	if (p->nfree_skbs < p->max_cached) {
-		list_add(&skb->list, &p->free_skbs);
+		skb->list.next = (struct list_head *)p->free_skbs;
+		p->free_skbs = skb;
 		p->nfree_skbs++;
 	} else {
 		free(skb);
@@ -163,13 +172,11 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 
 	if (skb->data_len)  /* its frags hold no references to share */
 		return NULL;
-	n = skb_header_alloc(skb->pool);
+	n = skb_header_take(skb->pool);
 	if (!n)
 		return NULL;
-	struct skb_pool *pool = n->pool;
 	memcpy(n, skb, sizeof(*n));
 	INIT_LIST_HEAD(&n->list);
-	n->pool = pool;
 	n->refcnt = 1;
 	n->shinfo->refcnt++;
 	return n;

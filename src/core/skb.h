@@ -59,7 +59,7 @@ struct sk_buff {
 };
 
 struct skb_pool {
-	struct list_head free_skbs;     /* cached headers (linked via list) */
+	struct sk_buff *free_skbs;      /* cached headers, a stack linked through list.next */
 	void **free_data;               /* cached SKB_POOL_DATA blocks */
 	size_t nfree_skbs, nfree_data;
 	size_t max_cached;              /* per kind */

@@ -17,15 +17,6 @@ static uint64_t add_carry64(uint64_t a, uint64_t b)
 	return r + (r < b);
 }
 
-static uint16_t fold64_to_16(uint64_t sum)
-{
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 static uint64_t load64(const uint8_t *p)
 {
 	uint64_t v;
@@ -147,23 +138,11 @@ static uint64_t sum_native(const uint8_t *p, size_t len)
 
 uint64_t csum_partial(const void *buf, size_t len, uint64_t sum)
 {
-	uint16_t folded = fold64_to_16(sum_native(buf, len));
+	uint64_t native = sum_native(buf, len);
 
-	/* ntohs turns native-order word sums into network-order word sums. */
-	return add_carry64(sum, ntohs(folded));
-}
-
-uint16_t csum_fold(uint64_t sum)
-{
-	return (uint16_t)~fold64_to_16(sum);
-}
-
-uint64_t csum_tcpudp_nofold(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_t proto, uint64_t sum)
-{
-	/* Adding a 32-bit value equals adding its two 16-bit halves, since
-	 * 2^16 is 1 modulo 2^16 - 1. */
-	sum = add_carry64(sum, ntohl(saddr));
-	sum = add_carry64(sum, ntohl(daddr));
-	sum = add_carry64(sum, len);
-	return add_carry64(sum, proto);
+	/* Swapping the bytes of every 16-bit word multiplies the sum by 2^8
+	 * modulo 2^16 - 1, and so does rotating the whole 64-bit sum left by
+	 * 8 (2^16 - 1 divides 2^64 - 1): one rotate turns the native-order
+	 * sum into a network-order one, with no fold. */
+	return add_carry64(sum, (native << 8) | (native >> 56));
 }

@@ -11,31 +11,46 @@
  * are summed as big-endian 16-bit words (odd length: the last byte is the
  * high half of a final word); result in host order, unfolded. */
 uint64_t csum_partial(const void *buf, size_t len, uint64_t sum);
-/* Fold to 16 bits and complement: the value to store (host order). */
-uint16_t csum_fold(uint64_t sum);
-/* Checksum of a buffer, ready to store (host order; htons before writing). */
-static inline uint16_t ip_compute_csum(const void *buf, size_t len) { return csum_fold(csum_partial(buf, len, 0)); }
-/* ip_compute_csum of an IPv4 header of ihl 32-bit words (Linux:
- * ip_fast_csum): at most 15 words add into 64 bits without a carry to track. */
-static inline uint16_t ip_fast_csum(const void *iph, unsigned int ihl)
+/* Fold to 16 bits and complement: the value to store (host order). Inline,
+ * as the pseudo-header sum below: a call costs as much as the work. */
+static inline uint16_t csum_fold(uint64_t sum)
 {
-	const uint8_t *p = iph;
-	uint64_t sum = 0;
-
-	for (unsigned int i = 0; i < ihl; i++) {
-		uint32_t w;
-
-		memcpy(&w, p + 4 * i, 4);
-		sum += w;
-	}
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
 	sum = (sum & 0xffffffffULL) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	/* Native-order words: swap once to network order, as csum_partial. */
-	return (uint16_t)~ntohs((uint16_t)sum);
+	return (uint16_t)~sum;
 }
-/* The TCP/UDP pseudo-header sum (addresses in network byte order). */
-uint64_t csum_tcpudp_nofold(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_t proto, uint64_t sum);
+/* Checksum of a buffer, ready to store (host order; htons before writing). */
+static inline uint16_t ip_compute_csum(const void *buf, size_t len) { return csum_fold(csum_partial(buf, len, 0)); }
+/* ip_compute_csum of an IPv4 header of ihl 32-bit words (Linux:
+ * ip_fast_csum): at most 15 words add into 64 bits without a carry to track.
+ * The usual 20-byte header is summed unrolled. */
+static inline uint16_t ip_fast_csum(const void *iph, unsigned int ihl)
+{
+	const uint8_t *p = iph;
+	uint32_t w[5];
+	uint64_t sum;
+
+	memcpy(w, p, sizeof(w));
+	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	for (unsigned int i = 5; i < ihl; i++) {
+		uint32_t x;
+
+		memcpy(&x, p + 4 * i, 4);
+		sum += x;
+	}
+	/* Native-order words: swap once to network order, as csum_partial. */
+	return (uint16_t)ntohs(csum_fold(sum));
+}
+/* The TCP/UDP pseudo-header sum (addresses in network byte order): each
+ * 32-bit value may be added whole, since 2^16 is 1 modulo 2^16 - 1, and
+ * their total fits 64 bits beside any folded or 16-bit-word sum. */
+static inline uint64_t csum_tcpudp_nofold(uint32_t saddr, uint32_t daddr, uint32_t len, uint8_t proto, uint64_t sum)
+{
+	uint64_t r = sum + ((uint64_t)ntohl(saddr) + ntohl(daddr) + len + proto);
+
+	return r + (r < sum);
+}
 
 #endif

@@ -407,6 +407,11 @@ static int tcp_read_sack_blocks(const struct sk_buff *skb, uint32_t blocks[4][2]
 	const uint8_t *p = (const uint8_t *)(th + 1);
 	int len = (int)tcp_hdrlen(skb) - (int)sizeof(*th), n = 0;
 
+	/* Most segments carry no SACK: no room for one, or the timestamp alone
+	 * in its usual layout. */
+	if (len < 10 || (len == TCPOLEN_TSTAMP_ALIGNED && p[0] == TCPOPT_NOP && p[1] == TCPOPT_NOP &&
+			 p[2] == TCPOPT_TIMESTAMP && p[3] == TCPOLEN_TIMESTAMP))
+		return 0;
 	while (len > 0) {
 		uint8_t kind = p[0], olen;
 		if (kind == TCPOPT_EOL)
@@ -484,10 +489,10 @@ static void tcp_sacktag_one(struct sock *sk, struct sk_buff *skb, uint32_t *newl
 static int tcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *skb, uint32_t prior_snd_una, uint32_t *newly)
 {
 	uint32_t blocks[4][2];
-	int n = tcp_read_sack_blocks(skb, blocks), flag = 0;
+	int n, flag = 0;
 	struct sk_buff *q;
 
-	if (!n || !sk->rx_opt.sack_ok)
+	if (!sk->rx_opt.sack_ok || !(n = tcp_read_sack_blocks(skb, blocks)))
 		return 0;
 	if (tcp_check_dsack(sk, blocks, n, TCP_SKB_CB(skb)->ack_seq, prior_snd_una)) {
 		flag |= FLAG_DSACKING_ACK;

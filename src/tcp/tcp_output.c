@@ -51,8 +51,7 @@ static uint32_t tcp_skb_segs(const struct sk_buff *skb, uint32_t hlen)
 
 static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct tcp_xmit *x)
 {
-	uint8_t optbuf[MAX_TCP_OPTION_SPACE];
-	int optlen = x->opts ? tcp_options_write(optbuf, x->opts) : 0;
+	int optlen = x->opts ? tcp_options_size(x->opts) : 0;
 	uint32_t hlen = (uint32_t)(sizeof(struct tcphdr) + (uint32_t)optlen);
 	struct tcphdr *th = (struct tcphdr *)skb_push(skb, hlen);
 	struct ip_out o = {
@@ -72,7 +71,8 @@ static int tcp_xmit_segment(struct stack *st, struct sk_buff *skb, const struct 
 	th->doff_res = (uint8_t)((hlen / 4) << 4);
 	th->flags = x->flags;
 	th->window = htons(x->win);
-	memcpy(th + 1, optbuf, (size_t)optlen);
+	if (optlen)
+		tcp_options_write((uint8_t *)(th + 1), x->opts);
 	/* The device sums the segment (CHECKSUM_PARTIAL), or a super-frame's
 	 * segments are summed one by one as they are cut (gso.c). */
 	if (st->dev.tx_csum || skb->gso_size)
@@ -306,22 +306,32 @@ uint32_t tcp_select_window(struct sock *sk)
 
 /* ---- full-socket output ---- */
 
-static void tcp_established_options(const struct sock *sk, struct tcp_out_options *o);
+/* The bytes tcp_established_options would fill, without filling them: the
+ * timestamp, and the SACK blocks that fit beside it. */
+static int tcp_established_options_size(const struct sock *sk)
+{
+	int size = sk->rx_opt.tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0;
+
+	if (sk->rx_opt.sack_ok && sk->ooo) {
+		unsigned int room = (MAX_TCP_OPTION_SPACE - (unsigned int)size - 4) / 8;
+		unsigned int n = sk->ooo->num_sacks + (sk->ooo->dsack ? 1 : 0);
+
+		if (n)
+			size += 4 + 8 * (int)min_t(unsigned int, n, room);
+	}
+	return size;
+}
 
 /* The MSS after this moment's options (SACK blocks take room; Linux:
  * tcp_current_mss). */
 uint16_t tcp_current_mss(struct sock *sk)
 {
-	struct tcp_out_options o;
-	int hdr, mss = sk->mss_cache;
+	int mss = sk->mss_cache;
 
 	if (sk->c.state == TCP_ESTABLISHED || sk->c.state == TCP_CLOSE_WAIT || sk->c.state == TCP_FIN_WAIT1 ||
 	    sk->c.state == TCP_CLOSING || sk->c.state == TCP_LAST_ACK ||
-	    (sk->c.state == TCP_SYN_RECV && sk->fastopen_rsk)) { /* fastopen: */
-		tcp_established_options(sk, &o);
-		hdr = 20 + tcp_options_size(&o);
-		mss -= hdr - sk->tcp_header_len;
-	}
+	    (sk->c.state == TCP_SYN_RECV && sk->fastopen_rsk)) /* fastopen: */
+		mss -= 20 + tcp_established_options_size(sk) - (int)sk->tcp_header_len;
 	return (uint16_t)(mss < 48 ? 48 : mss);
 }
 
