@@ -360,6 +360,42 @@ static int mw_tso_send_gso(struct synack_link *l, const void *frame, size_t len,
 	return 0;
 }
 
+/* The same in pieces (a scatter-gather TSO device): each is copied once,
+ * from where the stack keeps it, onto the wire. */
+static int mw_tso_send_gso_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len,
+			       uint16_t gso_size)
+{
+	struct mw_end *e = (struct mw_end *)l;
+	struct mw_ring *r = mw_tx_ring(e);
+	struct virtio_net_hdr h;
+	int64_t at;
+	uint8_t *p;
+
+	if (len > VNET_MAX_FRAME || !vnet_gso_hdr_iov(iov, iovcnt, len, gso_size, &h)) {
+		r->drops++;
+		return 0;
+	}
+	if (r->filter && r->filter(iov[0].iov_base, iov[0].iov_len)) {
+		r->filtered++;
+		return 0;
+	}
+	mw_tso_flush(l);
+	at = mw_tso_place(r, mw_tso_round(VNET_HDR_LEN + len));
+	if (at < 0) {
+		r->drops++;
+		return 0;
+	}
+	p = r->off->bytes + at;
+	memcpy(p, &h, sizeof(h));
+	p += VNET_HDR_LEN;
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	mw_tso_commit(e, (uint32_t)at, VNET_HDR_LEN + len, (uint32_t)((len - h.hdr_len + gso_size - 1) / gso_size));
+	return 0;
+}
+
 /* The next frame whole, as GRO hands a merged skb up, and what its header
  * tells (a checksum left partial is one to trust, as veth's peer does);
  * sw_csum completes such a checksum instead, for a caller without meta. A
@@ -407,6 +443,7 @@ static const struct synack_link_ops mw_tso_link_ops = {
 	.kind = "memwire-offload", .send = mw_tso_send, .recv = mw_tso_recv, .wait_fd = mw_link_wait_fd,
 	.next_deadline = mw_link_next_deadline, .destroy = mw_link_destroy, .recv_meta = mw_tso_recv_meta,
 	.send_more = mw_tso_send_more, .flush = mw_tso_flush, .send_gso = mw_tso_send_gso,
+	.send_gso_iov = mw_tso_send_gso_iov,
 };
 
 /* ------------------------------------------------------------ setup */

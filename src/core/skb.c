@@ -250,11 +250,16 @@ int skb_linearize(struct sk_buff *skb)
 {
 	struct skb_data *old = skb->shinfo;
 	uint8_t *old_head = skb->head;
+	uint32_t room = skb->len, headroom = skb_headroom(skb);
 	struct sk_buff *n;
 
 	if (!skb->data_len)
 		return 0;
-	n = skb_copy(skb);
+	/* A super-frame's worth takes the pool's cached large block, not a
+	 * malloc of its own. */
+	if (headroom + room > SKB_POOL_DATA && skb->pool->big_size >= headroom + room)
+		room = skb->pool->big_size - headroom;
+	n = skb_copy_room(skb, room);
 	if (!n)
 		return -ENOMEM;
 	/* skb takes the copy's buffer; the copy's header goes with the old one. */

@@ -107,6 +107,7 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 		st->dev.rx_cap = l->max_frame;
 	st->dev.tx_csum = (l->features & SYNACK_LINK_F_TX_CSUM) != 0;
 	st->dev.tso = st->dev.tx_csum && (l->features & SYNACK_LINK_F_TSO) && l->ops->send_gso;
+	st->dev.tso_sg = st->dev.tso && l->ops->send_gso_iov;
 	st->dev.gro = (l->features & SYNACK_LINK_F_GRO) != 0;
 	/* Large blocks are cached: a link's 64 KiB receive buffers, and the
 	 * buffers TCP gathers super-frames in (tcp_transmit_tso) on any link. */
@@ -153,14 +154,47 @@ static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st,
 
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len) { return dev_hard_xmit(st, frame, len, 0); }
 
+/* A nonlinear super-frame to a scatter-gather TSO device: the headers and
+ * then each payload where TCP queued it, no gathering copy. A trace of
+ * frames wants the frame whole, and so does a run longer than the pieces
+ * kept here: those are gathered (-EMSGSIZE from here). */
+/* The pieces of a super-frame's payload: TCP's runs need at most 125 (the
+ * longest run at the smallest MSS TSO is used with, an MTU of 576). */
+#define DEV_GSO_MAX_PIECES 128
+
+/* A nonlinear super-frame to a scatter-gather TSO device: the headers and
+ * then each payload where TCP queued it, no gathering copy. */
+static int dev_xmit_gso_iov(struct stack *st, struct sk_buff *skb)
+{
+	struct iovec iov[1 + DEV_GSO_MAX_PIECES];
+	const struct sk_buff *f = skb->frag_list;
+	struct synack_link *l = st->dev.link;
+	int err;
+
+	iov[0] = (struct iovec){ skb->data, skb_headlen(skb) };
+	for (uint16_t i = 0; i < skb->nr_frags; i++, f = list_entry(f->list.next, struct sk_buff, list))
+		iov[1 + i] = (struct iovec){ f->data, f->len };
+	err = l->ops->send_gso_iov(l, iov, 1 + skb->nr_frags, skb->len, skb->gso_size);
+	if (err < 0) {
+		MIB_INC(st, LinkTxErrors);
+		return err;
+	}
+	MIB_INC(st, LinkTxFrames);
+	return 0;
+}
+
 /* A device without TSO gets the super-frame cut in software, from its
- * frags where TCP left the payloads; a TSO device takes it in one piece. */
+ * frags where TCP left the payloads; a TSO device takes it in pieces if it
+ * can (send_gso_iov), else in one buffer. A trace of frames wants the
+ * frame whole. */
 int dev_queue_xmit_gso(struct stack *st, struct sk_buff *skb)
 {
 	if (!st->dev.up || !st->dev.link)
 		return dev_hard_xmit(st, skb->data, skb_headlen(skb), 0); /* fails, counted */
 	if (!st->dev.tso)
 		return tcp4_gso_segment_xmit(st, skb);
+	if (skb->data_len && st->dev.tso_sg && !trace_enabled(st) && skb->nr_frags <= DEV_GSO_MAX_PIECES)
+		return dev_xmit_gso_iov(st, skb);
 	if (skb_linearize(skb)) {
 		MIB_INC(st, LinkTxErrors);
 		return -ENOBUFS;

@@ -33,6 +33,7 @@ struct netif {
 	uint32_t rx_cap;            /* receive buffer size: link_max_frame */
 	bool tx_csum;               /* the link finishes TCP checksums (SYNACK_LINK_F_TX_CSUM) */
 	bool tso;                   /* the link segments super-frames (SYNACK_LINK_F_TSO) */
+	bool tso_sg;                /* ... and takes them in pieces (send_gso_iov) */
 	unsigned int xmit_batch;    /* open dev_xmit_batch_begin calls */
 	bool gro;                   /* merge received TCP segments (SYNACK_LINK_F_GRO) */
 	uint8_t gro_count;

@@ -17,6 +17,7 @@ struct pcap_link {
 	struct synack_link *inner;  /* owned */
 	struct synack_clock *clk;   /* not owned */
 	FILE *f;
+	struct synack_link_ops ops; /* pcap_ops, with what inner offers */
 };
 
 static struct pcap_link *to_pcap(struct synack_link *l)
@@ -43,16 +44,25 @@ static int pcap_write_header(FILE *f)
 	return 0;
 }
 
-int pcap_write_record(FILE *f, uint64_t ts_ns, const void *frame, size_t len)
+/* A record's header for a frame of len bytes; *caplen: the bytes to follow. */
+static int pcap_write_record_header(FILE *f, uint64_t ts_ns, size_t len, uint32_t *caplen)
 {
-	uint32_t caplen = len > PCAP_SNAPLEN ? PCAP_SNAPLEN : (uint32_t)len;
 	uint32_t hdr[4];
 
+	*caplen = len > PCAP_SNAPLEN ? PCAP_SNAPLEN : (uint32_t)len;
 	hdr[0] = (uint32_t)(ts_ns / NSEC_PER_SEC);
 	hdr[1] = (uint32_t)(ts_ns % NSEC_PER_SEC / NSEC_PER_USEC);
-	hdr[2] = caplen;
+	hdr[2] = *caplen;
 	hdr[3] = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	if (write_u32s(f, hdr, 4) < 0 || fwrite(frame, 1, caplen, f) != caplen || fflush(f) != 0)
+	return write_u32s(f, hdr, 4);
+}
+
+int pcap_write_record(FILE *f, uint64_t ts_ns, const void *frame, size_t len)
+{
+	uint32_t caplen;
+
+	if (pcap_write_record_header(f, ts_ns, len, &caplen) < 0 || fwrite(frame, 1, caplen, f) != caplen ||
+	    fflush(f) != 0)
 		return -EIO;
 	return 0;
 }
@@ -112,6 +122,34 @@ static int pcap_send_gso(struct synack_link *l, const void *frame, size_t len, u
 	err = p->inner->ops->send_gso(p->inner, frame, len, gso_size);
 	if (err == 0)
 		pcap_record(p, frame, len);
+	return err;
+}
+
+/* A record of a frame in pieces, as pcap_write_record of the whole. */
+static void pcap_record_iov(struct pcap_link *p, const struct iovec *iov, int iovcnt, size_t len)
+{
+	uint32_t left;
+
+	if (pcap_write_record_header(p->f, synack_clock_now(p->clk), len, &left) < 0)
+		return;
+	for (int i = 0; i < iovcnt && left; i++) {
+		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+		if (fwrite(iov[i].iov_base, 1, n, p->f) != n)
+			return;
+		left -= n;
+	}
+	(void)fflush(p->f);
+}
+
+/* Only in the ops of a wrapper whose inner link has it. */
+static int pcap_send_gso_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size)
+{
+	struct pcap_link *p = to_pcap(l);
+	int err = p->inner->ops->send_gso_iov(p->inner, iov, iovcnt, len, gso_size);
+
+	if (err == 0)
+		pcap_record_iov(p, iov, iovcnt, len);
 	return err;
 }
 
@@ -183,7 +221,11 @@ int synack_pcap_wrap(struct synack_link *inner, struct synack_clock *clk, const 
 	}
 	p->inner = inner;
 	p->clk = clk;
-	p->link.ops = &pcap_ops;
+	/* Pieces pass through only to a link that takes them. */
+	p->ops = pcap_ops;
+	if (inner->ops->send_gso_iov)
+		p->ops.send_gso_iov = pcap_send_gso_iov;
+	p->link.ops = &p->ops;
 	p->link.mtu = inner->mtu;
 	p->link.max_frame = link_max_frame(inner);
 	p->link.features = inner->features;

@@ -246,6 +246,32 @@ bool vnet_gso_hdr(const uint8_t *frame, size_t len, uint16_t gso_size, struct vi
 	return true;
 }
 
+bool vnet_gso_hdr_iov(const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size, struct virtio_net_hdr *h)
+{
+	const uint8_t *f;
+	size_t total = 0, first;
+	uint32_t ihl;
+
+	memset(h, 0, sizeof(*h));
+	if (!iov || iovcnt < 1)
+		return false;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > len - total || (iov[i].iov_len && !iov[i].iov_base))
+			return false;
+		total += iov[i].iov_len;
+	}
+	f = iov[0].iov_base;
+	first = iov[0].iov_len;
+	/* The header lengths are read before vnet_gso_hdr reads past them. */
+	if (total != len || first < ETH_HDR_LEN + 20)
+		return false;
+	ihl = (uint32_t)(f[ETH_HDR_LEN] & 0x0f) * 4u;
+	if (ihl < 20 || first < ETH_HDR_LEN + ihl + 20 ||
+	    first < ETH_HDR_LEN + ihl + (uint32_t)(f[ETH_HDR_LEN + ihl + 12] >> 4) * 4u)
+		return false;
+	return vnet_gso_hdr(f, len, gso_size, h);
+}
+
 size_t vnet_tso_finish(struct vnet_tso *t, uint32_t *segs)
 {
 	struct virtio_net_hdr h;

@@ -53,6 +53,9 @@ void vnet_tx_hdr(const uint8_t *frame, size_t len, bool csum_partial, struct vir
 /* The header of a super-frame the stack built whole (send_gso): false,
  * with *h zeroed, unless frame is TCP/IPv4 and gso_size is set. */
 bool vnet_gso_hdr(const uint8_t *frame, size_t len, uint16_t gso_size, struct virtio_net_hdr *h);
+/* vnet_gso_hdr for a super-frame in pieces (send_gso_iov): false unless the
+ * pieces add up to len and the first holds every header. */
+bool vnet_gso_hdr_iov(const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size, struct virtio_net_hdr *h);
 
 /* Take the segment into the held frame: true, or false when it cannot
  * join (then flush, and try again: false on an empty merger means the

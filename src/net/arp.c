@@ -48,12 +48,15 @@ struct neighbour *neigh_lookup(struct stack *st, uint32_t ip)
 {
 	/* Hashed once here: list_for_each_entry re-reads its head argument
 	 * on every step, which would cost a SipHash per entry visited. */
-	struct list_head *bucket = &st->arp.buckets[neigh_hash(st, ip)];
-	struct neighbour *n;
+	struct list_head *bucket;
+	struct neighbour *n = st->arp.last;
 
+	if (n && n->ip == ip)
+		return n;
+	bucket = &st->arp.buckets[neigh_hash(st, ip)];
 	list_for_each_entry(n, bucket, hash)
 		if (n->ip == ip)
-			return n;
+			return st->arp.last = n;
 	return NULL;
 }
 
@@ -197,6 +200,8 @@ static void neigh_destroy(struct stack *st, struct neighbour *n)
 	skb_queue_purge(&n->arp_queue);
 	list_del_init(&n->hash);
 	st->arp.entries--;
+	if (st->arp.last == n)
+		st->arp.last = NULL;
 	free(n);
 }
 
@@ -536,6 +541,7 @@ void arp_init(struct stack *st)
 	for (unsigned b = 0; b < NEIGH_HASH_BUCKETS; b++)
 		INIT_LIST_HEAD(&st->arp.buckets[b]);
 	st->arp.entries = 0;
+	st->arp.last = NULL;
 	neigh_rand_reach_time(st);
 	timer_set_handler(&st->timers, TIMER_NEIGH, neigh_timer_handler);
 	timer_set_handler(&st->timers, TIMER_NEIGH_GC, neigh_periodic_gc);

@@ -48,6 +48,10 @@ struct neighbour {
 
 struct neigh_table {
 	struct list_head buckets[NEIGH_HASH_BUCKETS];
+	/* The entry found last: most frames go to one next hop (the peer or
+	 * the gateway), which then costs no hash (Linux finds it through the
+	 * route's cached neighbour instead). Cleared when freed. */
+	struct neighbour *last;
 	uint32_t entries;
 	uint64_t reachable_time;    /* ns: base_reachable_time randomised to 0.5..1.5x */
 	uint64_t last_rand;         /* ns: when reachable_time was drawn */

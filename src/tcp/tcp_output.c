@@ -884,22 +884,24 @@ static uint32_t tcp_tso_segs(const struct sock *sk, uint32_t mss_now)
 
 /* Send the first n skbs of the write queue as one super-frame, for the
  * device or gso.c to segment: TCP, IP, ARP and Ethernet do their work once
- * for all of them. A TSO device gets the payloads gathered into one
- * buffer; gso.c reads them in place (the queued skbs stay whole for
- * retransmission either way). */
+ * for all of them. A TSO device that cannot take the frame in pieces gets
+ * the payloads gathered into one buffer; gso.c and a scatter-gather device
+ * read them in place (the queued skbs stay whole for retransmission either
+ * way). */
 static int tcp_transmit_tso(struct sock *sk, uint32_t n, uint32_t mss_now)
 {
 	struct skb_pool *pool = &sk->st->skb_pool;
 	uint32_t need = n * mss_now, cap = need;
 	struct sk_buff *skb, *big;
-	bool gather = sk->st->dev.tso;
+	bool gather = sk->st->dev.tso && !sk->st->dev.tso_sg;
 	uint32_t seq;
 	uint8_t flags = 0;
 	int err;
 
 	/* A block of the pool's large size is recycled, not malloc'd.
-	 * Without TSO the payloads stay where they are: the software GSO
-	 * that cuts the frame reads them from the queue (a nonlinear skb). */
+	 * Otherwise the payloads stay where they are: the software GSO that
+	 * cuts the frame, or the device, reads them from the queue (a
+	 * nonlinear skb). */
 	if (!gather)
 		cap = 0;
 	else if (pool->big_size >= SKB_HEADROOM + need)

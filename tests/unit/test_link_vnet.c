@@ -503,6 +503,39 @@ TEST(stack_flushes_held_frames_before_every_return)
 	synack_clock_free(clk);
 }
 
+/* A super-frame in pieces (send_gso_iov) gets the header the whole frame
+ * would; pieces that do not add up, or a first piece short of the TCP
+ * header, get none. */
+TEST(gso_hdr_of_a_frame_in_pieces)
+{
+	static uint8_t f[HLEN + 3 * MSS];
+	struct virtio_net_hdr whole, h;
+	size_t len = make_seg(f, SEQ0, 3 * MSS, 0x10);
+	struct iovec iov[4] = {
+		{ f, HLEN }, { f + HLEN, MSS }, { f + HLEN + MSS, MSS }, { f + HLEN + 2 * MSS, MSS },
+	};
+
+	REQUIRE(vnet_gso_hdr(f, len, MSS, &whole));
+	CHECK(vnet_gso_hdr_iov(iov, 4, len, MSS, &h));
+	CHECK(memcmp(&h, &whole, sizeof(h)) == 0);
+	CHECK_EQ(h.hdr_len, HLEN);
+	CHECK_EQ(h.gso_size, MSS);
+	/* The pieces must add up to len, no more and no less. */
+	CHECK(!vnet_gso_hdr_iov(iov, 4, len + 1, MSS, &h));
+	CHECK(!vnet_gso_hdr_iov(iov, 4, len - 1, MSS, &h));
+	CHECK(!vnet_gso_hdr_iov(iov, 0, len, MSS, &h));
+	/* The first piece ends inside the TCP options. */
+	iov[0].iov_len = HLEN - 4;
+	iov[1].iov_base = f + HLEN - 4;
+	iov[1].iov_len = MSS + 4;
+	CHECK(!vnet_gso_hdr_iov(iov, 4, len, MSS, &h));
+	/* ... or inside the IP header. */
+	iov[0].iov_len = 20;
+	iov[1].iov_base = f + 20;
+	iov[1].iov_len = HLEN - 20 + MSS;
+	CHECK(!vnet_gso_hdr_iov(iov, 4, len, MSS, &h));
+}
+
 int main(void)
 {
 	RUN(tso_merges_segments_the_kernel_cuts_back_into_the_same);
@@ -510,6 +543,7 @@ int main(void)
 	RUN(tx_marks_partial_tcp_checksums_only);
 	RUN(tso_refuses_what_segmentation_cannot_rebuild);
 	RUN(tso_stops_at_a_whole_ip_datagram);
+	RUN(gso_hdr_of_a_frame_in_pieces);
 	RUN(rx_takes_gso_frames_with_the_checksum_vouched_for);
 	RUN(rx_drops_malformed_or_unasked_for_headers);
 	RUN(rx_plain_frames_and_partial_checksums);

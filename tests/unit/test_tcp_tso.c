@@ -43,6 +43,9 @@ struct tlink {
 	uint32_t nlog;
 	uint32_t drop_gso;              /* lose this end's n-th super-frame (1-based); 0: none */
 	uint32_t gso_sent;
+	uint32_t iov_frames;            /* super-frames given in pieces (send_gso_iov) */
+	int iov_first_cnt;              /* the first one's pieces */
+	size_t iov_first_head;          /* and the length of its first piece */
 };
 
 static struct tlink *to_t(struct synack_link *l) { return (struct tlink *)l; }
@@ -82,6 +85,33 @@ static int t_send(struct synack_link *l, const void *frame, size_t len)
 static int t_send_gso(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
 {
 	return t_push(l, frame, len, gso_size);
+}
+
+/* A scatter-gather device: the pieces are checked against the length
+ * given, then go on the wire whole. */
+static int t_send_gso_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size)
+{
+	struct tlink *t = to_t(l);
+	uint8_t *buf = malloc(len ? len : 1), *p = buf;
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > len - (size_t)(p - buf)) {
+			free(buf);
+			return -EINVAL;
+		}
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	if (!t->iov_frames++) {
+		t->iov_first_cnt = iovcnt;
+		t->iov_first_head = iov[0].iov_len;
+	}
+	err = (size_t)(p - buf) == len ? t_push(l, buf, len, gso_size) : -EINVAL;
+	free(buf);
+	return err;
 }
 
 /* Frames come up whole; their checksums are vouched for when the sender
@@ -130,6 +160,11 @@ static const struct synack_link_ops t_ops = {
 	.destroy = t_destroy, .recv_meta = t_recv_meta, .send_gso = t_send_gso,
 };
 
+static const struct synack_link_ops t_ops_sg = {
+	.kind = "tso-sg-test", .send = t_send, .recv = t_recv, .next_deadline = t_next_deadline,
+	.destroy = t_destroy, .recv_meta = t_recv_meta, .send_gso = t_send_gso, .send_gso_iov = t_send_gso_iov,
+};
+
 struct env {
 	struct synack_clock *clk;
 	struct tlink *end[2];
@@ -141,6 +176,7 @@ static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return n
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return ntohl(v); }
 
 static uint32_t env_mtu = 1500;    /* of both links, for env_up */
+static bool env_sg;                /* links with send_gso_iov, for env_up */
 
 static bool env_up(struct env *e, uint32_t features)
 {
@@ -159,7 +195,7 @@ static bool env_up(struct env *e, uint32_t features)
 						  .seed = 77 + (uint64_t)i };
 		struct synack_if_config ic = { .prefix_len = 24 };
 
-		t->link.ops = &t_ops;
+		t->link.ops = env_sg ? &t_ops_sg : &t_ops;
 		t->link.mtu = env_mtu;
 		t->link.max_frame = MAX_FRAME;
 		t->link.features = features;
@@ -288,6 +324,55 @@ TEST(estab_tso_initial_window_leaves_as_one_super_frame)
 	CHECK(segs >= 512 * 1024 / 1448);
 	CHECK(synack_mib_value(e.st[0], "TcpOutSegs") >= segs);
 	CHECK_EQ(synack_mib_value(e.st[0], "TcpRetransSegs"), 0);
+	env_down(&e);
+}
+
+/* A device that takes super-frames in pieces gets the headers, then each
+ * queued payload where it lies: no gathering copy. The first is the
+ * initial window again, ten segments behind one header piece. */
+TEST(estab_tso_scatter_gather_device_gets_payloads_in_place)
+{
+	struct env e;
+	uint32_t gso_frames = 0;
+
+	env_sg = true;
+	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
+	env_sg = false;
+	CHECK(transfer(&e, 512 * 1024));
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++)
+		gso_frames += e.end[0]->log[i].gso_size != 0;
+	CHECK(gso_frames > 10);
+	CHECK_EQ(e.end[0]->iov_frames, gso_frames);
+	CHECK_EQ(e.end[0]->iov_first_cnt, 1 + 10);
+	CHECK_EQ(e.end[0]->iov_first_head, 14 + 20 + 32);
+	CHECK_EQ(synack_mib_value(e.st[0], "TcpRetransSegs"), 0);
+	CHECK_EQ(synack_mib_value(e.st[0], "LinkTxErrors"), 0);
+	env_down(&e);
+}
+
+static void count_events(void *ctx, const struct synack_trace_event *ev)
+{
+	(void)ev;
+	++*(uint32_t *)ctx;
+}
+
+/* A trace of frames shows each whole: with a sink set, the same device
+ * gets its super-frames gathered (send_gso). */
+TEST(estab_tso_scatter_gather_traced_frames_are_gathered)
+{
+	struct env e;
+	uint32_t gso_frames = 0, events = 0;
+
+	env_sg = true;
+	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
+	env_sg = false;
+	synack_trace_set_sink(e.st[0], count_events, &events);
+	CHECK(transfer(&e, 256 * 1024));
+	for (uint32_t i = 0; i < e.end[0]->nlog; i++)
+		gso_frames += e.end[0]->log[i].gso_size != 0;
+	CHECK(gso_frames > 4);
+	CHECK_EQ(e.end[0]->iov_frames, 0);
+	CHECK(events > gso_frames);
 	env_down(&e);
 }
 
@@ -446,6 +531,8 @@ TEST(estab_tso_lost_super_frame_is_repaired)
 int main(void)
 {
 	RUN(estab_tso_initial_window_leaves_as_one_super_frame);
+	RUN(estab_tso_scatter_gather_device_gets_payloads_in_place);
+	RUN(estab_tso_scatter_gather_traced_frames_are_gathered);
 	RUN(estab_no_tso_without_the_link_feature);
 	RUN(estab_gso_without_any_offload_sums_each_segment);
 	RUN(estab_tso_lost_super_frame_is_repaired);
