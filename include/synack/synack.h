@@ -101,9 +101,11 @@ struct synack_link_ops {
 	 * in iovcnt pieces, iov[0] holding at least its Ethernet, IP and TCP
 	 * headers (the payloads follow as TCP queued them, unmoved). Optional:
 	 * without it the stack gathers the frame into one buffer for send_gso.
-	 * Worth it where each piece is copied once anyway (a ring in memory,
-	 * a NIC's DMA); the TAP leaves it out, as the kernel copies one 64 KiB
-	 * buffer faster than forty-odd pieces (writev). 0 or a negative errno. */
+	 * The pieces are valid only until the call returns: the driver copies
+	 * them (or finishes its DMA) first. Worth it where each piece is copied
+	 * once anyway (a ring in memory, a NIC's DMA); the TAP leaves it out,
+	 * as the kernel copies one 64 KiB buffer faster than forty-odd pieces
+	 * (writev). 0 or a negative errno. */
 	int (*send_gso_iov)(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size);
 };
 

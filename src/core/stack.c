@@ -154,12 +154,9 @@ static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st,
 
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len) { return dev_hard_xmit(st, frame, len, 0); }
 
-/* A nonlinear super-frame to a scatter-gather TSO device: the headers and
- * then each payload where TCP queued it, no gathering copy. A trace of
- * frames wants the frame whole, and so does a run longer than the pieces
- * kept here: those are gathered (-EMSGSIZE from here). */
-/* The pieces of a super-frame's payload: TCP's runs need at most 125 (the
- * longest run at the smallest MSS TSO is used with, an MTU of 576). */
+/* The most payload pieces handed to send_gso_iov: a run at a full-sized
+ * MSS has about 45, one at an MTU of 576 about 125. Longer runs (a peer's
+ * tiny MSS, TCP_MAXSEG) are gathered instead. */
 #define DEV_GSO_MAX_PIECES 128
 
 /* A nonlinear super-frame to a scatter-gather TSO device: the headers and

@@ -1,8 +1,9 @@
 /*
  * The Internet checksum. One's-complement addition does not care about byte
  * order as long as both halves of every word are swapped alike, so the
- * buffer is summed in native-order 64-bit chunks and the folded result is
- * swapped to big-endian word order once at the end (RFC 1071, section 2).
+ * buffer is summed in native-order 64-bit chunks and, on a little-endian
+ * host, the sum is turned to big-endian word order once at the end (RFC
+ * 1071, section 2).
  */
 #include "net/checksum.h"
 
@@ -140,9 +141,12 @@ uint64_t csum_partial(const void *buf, size_t len, uint64_t sum)
 {
 	uint64_t native = sum_native(buf, len);
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* Swapping the bytes of every 16-bit word multiplies the sum by 2^8
 	 * modulo 2^16 - 1, and so does rotating the whole 64-bit sum left by
 	 * 8 (2^16 - 1 divides 2^64 - 1): one rotate turns the native-order
 	 * sum into a network-order one, with no fold. */
-	return add_carry64(sum, (native << 8) | (native >> 56));
+	native = (native << 8) | (native >> 56);
+#endif
+	return add_carry64(sum, native);
 }

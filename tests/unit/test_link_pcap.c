@@ -228,6 +228,7 @@ TEST(bad_arguments)
 /* A link with only the scatter-gather super-frame op worth having. */
 struct sg_link {
 	struct synack_link link;
+	const struct iovec *got_iov;
 	size_t got_len;
 	int got_cnt;
 };
@@ -237,13 +238,14 @@ static int sg_recv(struct synack_link *l, void *buf, size_t cap) { (void)l, (voi
 static int sg_send_gso(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
 {
 	(void)l, (void)frame, (void)len, (void)gso_size;
-	return -EIO;   /* the wrapper must not gather when inner takes pieces */
+	return -EIO;
 }
 static int sg_send_gso_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size)
 {
 	struct sg_link *g = (struct sg_link *)l;
 
-	(void)iov, (void)gso_size;
+	(void)gso_size;
+	g->got_iov = iov;
 	g->got_len = len;
 	g->got_cnt = iovcnt;
 	return 0;
@@ -263,17 +265,23 @@ TEST(records_a_super_frame_given_in_pieces)
 	struct sg_link g = { .link = { .ops = &sg_ops, .mtu = 1500 } };
 	struct synack_sim_wire *w = NULL;
 	struct synack_link *p = NULL;
-	static uint8_t frame[3000], file[4096], want[4096];
-	struct iovec iov[3] = { { frame, 100 }, { frame + 100, 1400 }, { frame + 1500, 1500 } };
-	size_t n, wn;
+	static uint8_t frame[3000], mem[4000], file[4096], want[4096];
+	/* The pieces lie apart and out of order in memory, as queued skbs do. */
+	struct iovec iov[3] = { { mem + 3800, 100 }, { mem, 1400 }, { mem + 2000, 1500 } };
+	size_t n, wn, off = 0;
 	char path[64];
 
 	REQUIRE(clk);
 	REQUIRE(temp_path(path, sizeof(path)) == 0);
 	make_frame(frame, sizeof(frame), 9);
+	for (int i = 0; i < 3; i++) {
+		memcpy(iov[i].iov_base, frame + off, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
 	REQUIRE(synack_pcap_wrap(&g.link, clk, path, &p) == 0);
 	REQUIRE(p->ops->send_gso_iov != NULL);
 	CHECK_EQ(p->ops->send_gso_iov(p, iov, 3, sizeof(frame), 1448), 0);
+	CHECK(g.got_iov == iov);
 	CHECK_EQ(g.got_len, sizeof(frame));
 	CHECK_EQ(g.got_cnt, 3);
 	n = read_file(path, file, sizeof(file));
