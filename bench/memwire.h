@@ -339,29 +339,9 @@ static int mw_tso_send_more(struct synack_link *l, const void *frame, size_t len
 	return 0;
 }
 
-/* A super-frame the stack built itself (SYNACK_LINK_F_TSO): after what is
- * held, behind the GSO header a TSO device is given. */
-static int mw_tso_send_gso(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
-{
-	struct mw_end *e = (struct mw_end *)l;
-	struct mw_ring *r = mw_tx_ring(e);
-	struct virtio_net_hdr h;
-
-	if (len > VNET_MAX_FRAME || !vnet_gso_hdr(frame, len, gso_size, &h)) {
-		r->drops++;
-		return 0;
-	}
-	if (r->filter && r->filter(frame, len)) {
-		r->filtered++;
-		return 0;
-	}
-	mw_tso_flush(l);
-	mw_tso_alone_hdr(e, &h, frame, len, (uint32_t)((len - h.hdr_len + gso_size - 1) / gso_size));
-	return 0;
-}
-
-/* The same in pieces (a scatter-gather TSO device): each is copied once,
- * from where the stack keeps it, onto the wire. */
+/* A super-frame the stack built itself (SYNACK_LINK_F_TSO), in pieces as
+ * a scatter-gather TSO device takes it: after what is held, behind the GSO
+ * header a TSO device is given, each piece copied once onto the wire. */
 static int mw_tso_send_gso_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len,
 			       uint16_t gso_size)
 {
@@ -394,6 +374,14 @@ static int mw_tso_send_gso_iov(struct synack_link *l, const struct iovec *iov, i
 	}
 	mw_tso_commit(e, (uint32_t)at, VNET_HDR_LEN + len, (uint32_t)((len - h.hdr_len + gso_size - 1) / gso_size));
 	return 0;
+}
+
+/* The same in one piece. */
+static int mw_tso_send_gso(struct synack_link *l, const void *frame, size_t len, uint16_t gso_size)
+{
+	struct iovec iov = { (void *)(uintptr_t)frame, len };
+
+	return mw_tso_send_gso_iov(l, &iov, 1, len, gso_size);
 }
 
 /* The next frame whole, as GRO hands a merged skb up, and what its header

@@ -126,6 +126,17 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 	return 0;
 }
 
+/* The driver's answer to a transmit, counted. */
+static inline int dev_xmit_result(struct stack *st, int err)
+{
+	if (err < 0) {
+		MIB_INC(st, LinkTxErrors);
+		return err;
+	}
+	MIB_INC(st, LinkTxFrames);
+	return 0;
+}
+
 /* One frame to the driver, a super-frame when gso_size is set (Linux:
  * dev_hard_start_xmit). Inlined into both entry points, so the plain one
  * pays no GSO branch. */
@@ -144,12 +155,7 @@ static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st,
 		err = l->ops->send_gso(l, frame, len, gso_size);
 	else
 		err = st->dev.xmit_batch ? link_send_more(l, frame, len) : l->ops->send(l, frame, len);
-	if (err < 0) {
-		MIB_INC(st, LinkTxErrors);
-		return err;
-	}
-	MIB_INC(st, LinkTxFrames);
-	return 0;
+	return dev_xmit_result(st, err);
 }
 
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len) { return dev_hard_xmit(st, frame, len, 0); }
@@ -166,18 +172,11 @@ static int dev_xmit_gso_iov(struct stack *st, struct sk_buff *skb)
 	struct iovec iov[1 + DEV_GSO_MAX_PIECES];
 	const struct sk_buff *f = skb->frag_list;
 	struct synack_link *l = st->dev.link;
-	int err;
 
 	iov[0] = (struct iovec){ skb->data, skb_headlen(skb) };
 	for (uint16_t i = 0; i < skb->nr_frags; i++, f = list_entry(f->list.next, struct sk_buff, list))
 		iov[1 + i] = (struct iovec){ f->data, f->len };
-	err = l->ops->send_gso_iov(l, iov, 1 + skb->nr_frags, skb->len, skb->gso_size);
-	if (err < 0) {
-		MIB_INC(st, LinkTxErrors);
-		return err;
-	}
-	MIB_INC(st, LinkTxFrames);
-	return 0;
+	return dev_xmit_result(st, l->ops->send_gso_iov(l, iov, 1 + skb->nr_frags, skb->len, skb->gso_size));
 }
 
 /* A device without TSO gets the super-frame cut in software, from its
