@@ -90,6 +90,7 @@ MIB(Link, RxUnknownProto)
 MIB(Link, TxErrors)
 MIB(Link, RxGsoFrames)      /* merged TCP frames a device handed up whole (a TAP's GSO) */
 MIB(Link, RxGroMerged)      /* wire frames software GRO appended to an earlier one */
+MIB(Link, RxGroInPlace)     /* ... of them received straight behind the payload they joined */
 /* Arp (synack): after Linux's /proc/net/stat/arp_cache */
 MIB(Arp, InRequests)
 MIB(Arp, InReplies)

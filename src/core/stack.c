@@ -241,45 +241,93 @@ static inline bool gro_may_hold(const uint8_t *f, uint32_t len)
 	       ((uint32_t)f[16] << 8 | f[17]) > 20u + (uint32_t)(f[tcp + 12] >> 4) * 4u;
 }
 
-/* Take one frame from the link into a fresh skb: its weight against the
- * poll budget if one came (the wire segments a merged frame stands for, as
- * NAPI counts packets before GRO, so one poll cannot take in 256 x 64 KiB
- * before the application reads), 0 if none. */
-static int dev_rx_one(struct stack *st)
+/* Count a frame the link gave, or why not: 0 when there was none. */
+static int dev_rx_none(struct stack *st, int n)
 {
-	struct synack_link *l = st->dev.link;
-	uint32_t cap = st->dev.rx_cap;
-	struct sk_buff *skb = skb_alloc_rx(&st->skb_pool, SKB_HEADROOM, cap);
-	struct synack_rx_meta meta = { 0 };
-	int n, weight = 1;
+	if (n == 0 || n == -EAGAIN)
+		return 0;
+	MIB_INC(st, LinkRxErrors);
+	return n;
+}
 
-	if (!skb)
-		return -ENOMEM;
-	n = link_recv_meta(l, skb->data, cap, &meta);
-	if (n <= 0) {
-		skb_pool_keep(&st->skb_pool, skb);
-		if (n == 0 || n == -EAGAIN)
-			return 0;
-		MIB_INC(st, LinkRxErrors);
-		return n;
-	}
-	if ((uint32_t)n > cap)
-		n = (int)cap;
-	skb = dev_rx_put(st, skb, (uint32_t)n);
-	if (meta.flags & SYNACK_RX_CSUM_OK)
+/* A received frame, skb->len bytes, on its way up: its weight against the
+ * poll budget (the wire segments a merged frame stands for, as NAPI counts
+ * packets before GRO, so one poll cannot take in 256 x 64 KiB before the
+ * application reads). Inlined, so the common path pays no call. */
+static inline __attribute__((always_inline)) int dev_rx_up(struct stack *st, struct sk_buff *skb,
+							   const struct synack_rx_meta *meta)
+{
+	int weight = 1;
+
+	if (meta->flags & SYNACK_RX_CSUM_OK)
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
-	if (meta.gso_size) {
+	if (meta->gso_size) {
 		MIB_INC(st, LinkRxGsoFrames);
-		skb->gso_size = meta.gso_size;
-		weight = (n + meta.gso_size - 1) / meta.gso_size;
+		skb->gso_size = meta->gso_size;
+		weight = (int)((skb->len + meta->gso_size - 1) / meta->gso_size);
 	}
 	skb->tstamp = stack_now(st);
 	MIB_INC(st, LinkRxFrames);
 	trace_frame(st, SYNACK_TRACE_FRAME_RX, skb->data, skb->len);
-	if (!st->dev.gro || !(st->dev.gro_count || (!meta.gso_size && gro_may_hold(skb->data, skb->len))) ||
+	if (!st->dev.gro || !(st->dev.gro_count || (!meta->gso_size && gro_may_hold(skb->data, skb->len))) ||
 	    !dev_gro_receive(st, skb))
 		eth_rcv(st, skb);
 	return weight;
+}
+
+/* The next frame straight behind the payload GRO holds (dev_gro_place);
+ * one that does not merge there is copied out to a buffer of its size. */
+static int dev_rx_in_place(struct stack *st, const struct gro_place *p)
+{
+	struct synack_rx_meta meta = { 0 };
+	int n = link_recv_meta(st->dev.link, p->buf, p->cap, &meta);
+	struct sk_buff *skb;
+
+	if (n <= 0) {
+		dev_gro_place_undo(p);
+		return dev_rx_none(st, n);
+	}
+	if ((uint32_t)n > p->cap)
+		n = (int)p->cap;
+	if (dev_gro_place_merge(st, p, (uint32_t)n, &meta)) {
+		MIB_INC(st, LinkRxFrames);
+		return 1;
+	}
+	skb = skb_alloc(&st->skb_pool, SKB_HEADROOM, (uint32_t)n);
+	if (skb)
+		memcpy(skb_put(skb, (uint32_t)n), p->buf, (uint32_t)n);
+	dev_gro_place_undo(p);
+	if (!skb) {
+		MIB_INC(st, LinkRxErrors);
+		return -ENOMEM;
+	}
+	return dev_rx_up(st, skb, &meta);
+}
+
+/* Take one frame from the link: its weight against the poll budget if one
+ * came, 0 if none. A trace of frames sees each received whole, so it turns
+ * receiving in place off. */
+static int dev_rx_one(struct stack *st)
+{
+	uint32_t cap = st->dev.rx_cap;
+	struct synack_rx_meta meta = { 0 };
+	struct gro_place place;
+	struct sk_buff *skb;
+	int n;
+
+	if (st->dev.gro_run >= GRO_PLACE_RUN && !trace_enabled(st) && dev_gro_place(st, &place))
+		return dev_rx_in_place(st, &place);
+	skb = skb_alloc_rx(&st->skb_pool, SKB_HEADROOM, cap);
+	if (!skb)
+		return -ENOMEM;
+	n = link_recv_meta(st->dev.link, skb->data, cap, &meta);
+	if (n <= 0) {
+		skb_pool_keep(&st->skb_pool, skb);
+		return dev_rx_none(st, n);
+	}
+	if ((uint32_t)n > cap)
+		n = (int)cap;
+	return dev_rx_up(st, dev_rx_put(st, skb, (uint32_t)n), &meta);
 }
 
 int synack_stack_poll(struct stack *st)

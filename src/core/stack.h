@@ -37,6 +37,8 @@ struct netif {
 	unsigned int xmit_batch;    /* open dev_xmit_batch_begin calls */
 	bool gro;                   /* merge received TCP segments (SYNACK_LINK_F_GRO) */
 	uint8_t gro_count;
+	uint8_t gro_run;            /* frames merged in a row into flow gro_run_flow */
+	uint8_t gro_run_flow;
 	struct gro_flow gro_held[GRO_MAX_HELD]; /* oldest first */
 };
 

@@ -61,21 +61,22 @@ static uint32_t diff_words(const uint8_t *a, const uint8_t *b, uint32_t n)
 	return d;
 }
 
-/* A segment GRO may hold or append: TCP/IPv4 without IP options or
- * fragmentation, an IP length that is the frame's, valid checksums, data,
- * ACK set and none of GRO_FLAGS_ALONE. *thl and *payload describe it. */
-static bool gro_candidate(struct sk_buff *skb, uint32_t *thl, uint32_t *payload)
+/* A frame GRO may hold or append: TCP/IPv4 without IP options or
+ * fragmentation, an IP length that is the frame's, valid checksums (or
+ * *csum_ok: already known good), data, ACK set and none of
+ * GRO_FLAGS_ALONE. *thl and *payload describe it; *csum_ok is set once
+ * the checksum was checked here. */
+static bool gro_frame_candidate(const uint8_t *f, uint32_t len, bool *csum_ok, uint32_t *thl, uint32_t *payload)
 {
-	const uint8_t *f = skb->data;
 	const struct iphdr *iph = gro_iph(f);
 	const struct tcphdr *th;
 	uint32_t tot, tcp_len;
 
-	if (skb->len < GRO_TCP_OFF + sizeof(*th) || f[12] != (ETH_P_IP >> 8) || f[13] != (ETH_P_IP & 0xff) ||
+	if (len < GRO_TCP_OFF + sizeof(*th) || f[12] != (ETH_P_IP >> 8) || f[13] != (ETH_P_IP & 0xff) ||
 	    iph->ver_ihl != 0x45 || iph->protocol != IPPROTO_TCP || (ntohs(iph->frag_off) & ~IP_DF))
 		return false;
 	tot = ntohs(iph->tot_len);
-	if (tot != skb->len - ETH_HLEN || tot < 20u + sizeof(*th))
+	if (tot != len - ETH_HLEN || tot < 20u + sizeof(*th))
 		return false;
 	th = gro_th(f);
 	*thl = (uint32_t)(th->doff_res >> 4) * 4u;
@@ -84,13 +85,23 @@ static bool gro_candidate(struct sk_buff *skb, uint32_t *thl, uint32_t *payload)
 		return false;
 	if (!(th->flags & TCPHDR_ACK) || (th->flags & GRO_FLAGS_ALONE) || ip_fast_csum(iph, 5) != 0)
 		return false;
-	if (skb->ip_summed != CHECKSUM_UNNECESSARY) {
+	if (!*csum_ok) {
 		if (csum_fold(csum_partial(th, tcp_len, csum_tcpudp_nofold(iph->saddr, iph->daddr, tcp_len,
 									   IPPROTO_TCP, 0))) != 0)
 			return false;
-		skb->ip_summed = CHECKSUM_UNNECESSARY;  /* checked once, here */
+		*csum_ok = true;  /* checked once, here */
 	}
 	*payload = tcp_len - *thl;
+	return true;
+}
+
+static bool gro_candidate(struct sk_buff *skb, uint32_t *thl, uint32_t *payload)
+{
+	bool csum_ok = skb->ip_summed == CHECKSUM_UNNECESSARY;
+
+	if (!gro_frame_candidate(skb->data, skb->len, &csum_ok, thl, payload))
+		return false;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	return true;
 }
 
@@ -171,24 +182,34 @@ static bool gro_grow(struct gro_flow *g)
 	return true;
 }
 
+/* May frame f (TCP header thl bytes, payload bytes of data) follow what
+ * flow g holds? */
+static bool gro_may_append(const struct gro_flow *g, const uint8_t *f, uint32_t thl, uint32_t payload)
+{
+	return ntohl(gro_th(f)->seq) == g->next_seq && payload <= g->mss &&
+	       g->skb->len - ETH_HLEN + payload <= GRO_MAX_IP_LEN && gro_headers_match(g, f, thl);
+}
+
+/* Frame f's payload now ends the held frame: what it changes. */
+static void gro_appended(struct stack *st, struct gro_flow *g, const uint8_t *f, uint32_t payload)
+{
+	struct tcphdr *held = (struct tcphdr *)gro_th(g->skb->data);
+
+	held->flags |= gro_th(f)->flags & GRO_FLAGS_LAST;
+	g->next_seq += payload;
+	g->last_id = ntohs(gro_iph(f)->id);
+	g->segs++;
+	MIB_INC(st, LinkRxGroMerged);
+}
+
 /* Append skb's payload to the held frame: false (nothing changed) if it
  * may not be merged there. */
-static bool gro_merge(struct gro_flow *g, struct sk_buff *skb, uint32_t thl, uint32_t payload)
+static bool gro_merge(struct stack *st, struct gro_flow *g, struct sk_buff *skb, uint32_t thl, uint32_t payload)
 {
-	const struct tcphdr *th = gro_th(skb->data);
-	struct tcphdr *held;
-
-	if (ntohl(th->seq) != g->next_seq || payload > g->mss ||
-	    g->skb->len - ETH_HLEN + payload > GRO_MAX_IP_LEN || !gro_headers_match(g, skb->data, thl))
-		return false;
-	if (!gro_grow(g))
+	if (!gro_may_append(g, skb->data, thl, payload) || !gro_grow(g))
 		return false;
 	memcpy(skb_put(g->skb, payload), skb->data + GRO_TCP_OFF + thl, payload);
-	held = (struct tcphdr *)gro_th(g->skb->data);
-	held->flags |= th->flags & GRO_FLAGS_LAST;
-	g->next_seq += payload;
-	g->last_id = ntohs(gro_iph(skb->data)->id);
-	g->segs++;
+	gro_appended(st, g, skb->data, payload);
 	kfree_skb(skb);
 	return true;
 }
@@ -230,6 +251,7 @@ static void gro_flush_one(struct stack *st, unsigned int i)
 	memmove(&st->dev.gro_held[i], &st->dev.gro_held[i + 1],
 		(st->dev.gro_count - i - 1) * sizeof(st->dev.gro_held[0]));
 	st->dev.gro_count--;
+	st->dev.gro_run = 0;    /* the flows moved */
 	gro_complete(st, &g);
 	eth_rcv(st, gro_fit(g.skb));
 }
@@ -247,12 +269,25 @@ static void gro_hold(struct stack *st, struct sk_buff *skb, uint32_t payload)
 
 	if (st->dev.gro_count == GRO_MAX_HELD)
 		gro_flush_one(st, 0);
+	st->dev.gro_run = 0;
 	g = &st->dev.gro_held[st->dev.gro_count++];
 	g->skb = skb;
 	g->next_seq = ntohl(gro_th(skb->data)->seq) + payload;
 	g->mss = (uint16_t)payload;
 	g->segs = 1;
 	g->last_id = ntohs(gro_iph(skb->data)->id);
+}
+
+/* Flow i took the frame just received: one more in a row, or the first. */
+static void gro_count_run(struct stack *st, unsigned int i)
+{
+	if (st->dev.gro_run && st->dev.gro_run_flow == i) {
+		if (st->dev.gro_run < UINT8_MAX)
+			st->dev.gro_run++;
+		return;
+	}
+	st->dev.gro_run_flow = (uint8_t)i;
+	st->dev.gro_run = 1;
 }
 
 bool dev_gro_receive(struct stack *st, struct sk_buff *skb)
@@ -264,6 +299,7 @@ bool dev_gro_receive(struct stack *st, struct sk_buff *skb)
 
 	/* A frame the device merged itself goes up as it is (after its flow). */
 	if (skb->gso_size || !gro_candidate(skb, &thl, &payload)) {
+		st->dev.gro_run = 0;
 		/* Its flow's held frame goes first, to keep the flow in order. */
 		if (st->dev.gro_count && gro_flow_key(skb->data, skb->len, &key) && (g = gro_find(st, key)))
 			gro_flush_one(st, gro_index(st, g));
@@ -272,14 +308,15 @@ bool dev_gro_receive(struct stack *st, struct sk_buff *skb)
 	last = (gro_th(skb->data)->flags & GRO_FLAGS_LAST) != 0;
 	g = gro_find(st, gro_key_at(skb->data, 20));
 	if (g) {
-		if (gro_merge(g, skb, thl, payload)) {
-			MIB_INC(st, LinkRxGroMerged);
+		if (gro_merge(st, g, skb, thl, payload)) {
+			gro_count_run(st, gro_index(st, g));
 			if (last || payload < g->mss)
 				gro_flush_one(st, gro_index(st, g));
 			return true;
 		}
 		gro_flush_one(st, gro_index(st, g));
 	}
+	st->dev.gro_run = 0;
 	if (last)
 		return false;
 	gro_hold(st, skb, payload);
@@ -294,6 +331,57 @@ void dev_gro_flush(struct stack *st)
 
 void dev_gro_purge(struct stack *st)
 {
+	st->dev.gro_run = 0;
 	while (st->dev.gro_count)
 		kfree_skb(st->dev.gro_held[--st->dev.gro_count].skb);
+}
+
+/*
+ * Receiving in place. While one flow's segments arrive back to back, the
+ * next frame is received straight behind the payload the flow holds, its
+ * headers over the held frame's last bytes (kept aside meanwhile): the
+ * payload is then where merging would have copied it, and the frame needs
+ * no buffer of its own. Linux gets the same from page fragments (GRO
+ * chains the pages); synack's frames are linear, so it places them.
+ */
+bool dev_gro_place(struct stack *st, struct gro_place *p)
+{
+	const struct gro_flow *g;
+	uint32_t room;
+
+	if (st->dev.gro_run < GRO_PLACE_RUN || st->dev.gro_run_flow >= st->dev.gro_count)
+		return false;
+	g = &st->dev.gro_held[st->dev.gro_run_flow];
+	p->hdr = GRO_TCP_OFF + (uint32_t)(gro_th(g->skb->data)->doff_res >> 4) * 4u;
+	room = skb_tailroom(g->skb);
+	/* A whole frame must fit (a shorter buffer would truncate one the
+	 * ordinary path takes whole), and one more segment must be allowed. */
+	if (room + p->hdr < st->dev.rx_cap || g->skb->len - ETH_HLEN + g->mss > GRO_MAX_IP_LEN)
+		return false;
+	p->buf = skb_tail(g->skb) - p->hdr;
+	p->cap = st->dev.rx_cap;
+	memcpy(p->saved, p->buf, p->hdr);
+	return true;
+}
+
+void dev_gro_place_undo(const struct gro_place *p) { memcpy(p->buf, p->saved, p->hdr); }
+
+bool dev_gro_place_merge(struct stack *st, const struct gro_place *p, uint32_t n, const struct synack_rx_meta *meta)
+{
+	struct gro_flow *g = &st->dev.gro_held[st->dev.gro_run_flow];
+	bool csum_ok = (meta->flags & SYNACK_RX_CSUM_OK) != 0, last;
+	uint32_t thl, payload;
+
+	if (meta->gso_size || !gro_frame_candidate(p->buf, n, &csum_ok, &thl, &payload) ||
+	    GRO_TCP_OFF + thl != p->hdr || !gro_may_append(g, p->buf, thl, payload))
+		return false;
+	last = (gro_th(p->buf)->flags & GRO_FLAGS_LAST) != 0;
+	gro_appended(st, g, p->buf, payload);
+	skb_put(g->skb, payload);   /* already there */
+	MIB_INC(st, LinkRxGroInPlace);
+	dev_gro_place_undo(p);
+	gro_count_run(st, st->dev.gro_run_flow);
+	if (last || payload < g->mss)
+		gro_flush_one(st, gro_index(st, g));
+	return true;
 }

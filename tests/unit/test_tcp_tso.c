@@ -43,6 +43,8 @@ struct tlink {
 	uint32_t nlog;
 	uint32_t drop_gso;              /* lose this end's n-th super-frame (1-based); 0: none */
 	uint32_t gso_sent;
+	uint32_t drop_frame;            /* lose this end's n-th frame of any kind (1-based); 0: none */
+	uint32_t frames_sent;
 	uint32_t iov_frames;            /* super-frames given in pieces (send_gso_iov) */
 	int iov_first_cnt;              /* the first one's pieces */
 	size_t iov_first_head;          /* and the length of its first piece */
@@ -63,7 +65,7 @@ static int t_push(struct synack_link *l, const void *frame, size_t len, uint16_t
 		s->gso_size = gso_size;
 		memcpy(s->hdr, frame, len < sizeof(s->hdr) ? len : sizeof(s->hdr));
 	}
-	if (gso_size && ++t->gso_sent == t->drop_gso)
+	if ((gso_size && ++t->gso_sent == t->drop_gso) || ++t->frames_sent == t->drop_frame)
 		return 0; /* lost on the wire */
 	f = &p->q[p->tail++ % QCAP];
 	f->data = malloc(len);
@@ -177,6 +179,7 @@ static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return n
 
 static uint32_t env_mtu = 1500;    /* of both links, for env_up */
 static bool env_sg;                /* links with send_gso_iov, for env_up */
+static uint32_t env_max_frame = MAX_FRAME; /* 0: frames of the MTU only, for env_up */
 
 static bool env_up(struct env *e, uint32_t features)
 {
@@ -197,7 +200,7 @@ static bool env_up(struct env *e, uint32_t features)
 
 		t->link.ops = env_sg ? &t_ops_sg : &t_ops;
 		t->link.mtu = env_mtu;
-		t->link.max_frame = MAX_FRAME;
+		t->link.max_frame = env_max_frame;
 		t->link.features = features;
 		t->link.mac[0] = 2;
 		t->link.mac[5] = (uint8_t)(i + 1);
@@ -456,6 +459,76 @@ TEST(estab_gro_merges_each_burst)
 	CHECK_EQ(with.tcpi_rcv_mss, 1448);
 }
 
+/* On a link of MTU-sized frames, a run of one flow's segments is received
+ * straight behind the payload GRO holds (its headers over the held frame's
+ * end, put back after): most merges are made there, none copies, and every
+ * byte arrives. The client loses its 40th frame, so a retransmission meets
+ * a held run it cannot join and is copied out, the held bytes restored. */
+static void gro_in_place_run(uint32_t drop_frame, uint64_t *in_place, uint64_t *merged)
+{
+	struct env e;
+
+	env_max_frame = 0;
+	REQUIRE(env_up(&e, SYNACK_LINK_F_GRO));
+	env_max_frame = MAX_FRAME;
+	e.end[0]->drop_frame = drop_frame;
+	CHECK(transfer(&e, 512 * 1024));
+	CHECK_EQ(synack_mib_value(e.st[1], "TcpInCsumErrors"), 0);
+	CHECK_EQ(e.st[1]->dev.rx_cap, 14u + 1500u);
+	*in_place = synack_mib_value(e.st[1], "LinkRxGroInPlace");
+	*merged = synack_mib_value(e.st[1], "LinkRxGroMerged");
+	if (drop_frame)
+		CHECK(synack_mib_value(e.st[0], "TcpRetransSegs") > 0);
+	env_down(&e);
+}
+
+TEST(estab_gro_receives_a_run_in_place)
+{
+	uint64_t in_place, merged;
+
+	gro_in_place_run(0, &in_place, &merged);
+	CHECK(merged > 200);
+	CHECK(in_place * 10 > merged * 8);     /* all but the first two of each burst */
+	CHECK(in_place <= merged);
+}
+
+TEST(estab_gro_in_place_after_a_loss_every_byte_arrives)
+{
+	uint64_t in_place, merged;
+
+	gro_in_place_run(40, &in_place, &merged);
+	CHECK(in_place > 0);
+}
+
+static void ignore_events(void *ctx, const struct synack_trace_event *ev)
+{
+	(void)ctx;
+	(void)ev;
+}
+
+/* A 256 KiB transfer that GRO merges but never receives in place. */
+static void gro_never_in_place(uint32_t max_frame, bool traced)
+{
+	struct env e;
+
+	env_max_frame = max_frame;
+	REQUIRE(env_up(&e, SYNACK_LINK_F_GRO));
+	env_max_frame = MAX_FRAME;
+	if (traced)
+		synack_trace_set_sink(e.st[1], ignore_events, NULL);
+	CHECK(transfer(&e, 256 * 1024));
+	CHECK(synack_mib_value(e.st[1], "LinkRxGroMerged") > 100);
+	CHECK_EQ(synack_mib_value(e.st[1], "LinkRxGroInPlace"), 0);
+	env_down(&e);
+}
+
+/* Tracing frames turns receiving in place off: each frame is seen whole. */
+TEST(estab_gro_traced_frames_are_not_received_in_place) { gro_never_in_place(0, true); }
+
+/* A link that may hand up 64 KiB frames never receives in place: a
+ * whole frame would not fit behind the held payload. */
+TEST(estab_gro_large_frame_link_not_received_in_place) { gro_never_in_place(MAX_FRAME, false); }
+
 /* With a jumbo MTU software GSO cuts 8,948-byte segments (its scratch
  * buffer a cached large block) and everything arrives. */
 TEST(estab_gso_jumbo_mtu)
@@ -537,6 +610,10 @@ int main(void)
 	RUN(estab_gso_without_any_offload_sums_each_segment);
 	RUN(estab_tso_lost_super_frame_is_repaired);
 	RUN(estab_gro_merges_each_burst);
+	RUN(estab_gro_receives_a_run_in_place);
+	RUN(estab_gro_in_place_after_a_loss_every_byte_arrives);
+	RUN(estab_gro_traced_frames_are_not_received_in_place);
+	RUN(estab_gro_large_frame_link_not_received_in_place);
 	RUN(estab_gso_run_waiting_for_arp_is_gathered);
 	RUN(estab_gso_jumbo_mtu);
 	return TEST_SUMMARY();
