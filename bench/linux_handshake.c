@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	unsigned long count = 20000, next = 0;
 	int rounds = 5, lfd;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {        /* each option takes a value */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
@@ -145,7 +145,6 @@ int main(int argc, char **argv)
 		} else {
 			return usage();
 		}
-		i++;
 	}
 	if (!count || rounds < 1 || rounds > MAX_ROUNDS)
 		return usage();

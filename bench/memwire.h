@@ -3,7 +3,9 @@
  * direction, and nothing else - no clock, no faults, no allocation per
  * frame. A frame is copied in when one end sends it and copied out when the
  * other end receives it, as a NIC driver would; both stacks under test (synack
- * and lwIP) pay exactly these two copies per frame.
+ * and lwIP) pay exactly these two copies per frame. synack may hand a frame
+ * over in pieces (send_iov: its headers, then the payload where TCP queued
+ * it), each copied in once, as a scatter-gather NIC's DMA reads them.
  *
  * It replaces the sim wire (src/link/sim.c) where the sim wire's own cost
  * would blur the figure: the sim wire draws six random numbers, mallocs,
@@ -145,6 +147,29 @@ static int mw_link_send(struct synack_link *l, const void *frame, size_t len)
 	return mw_push(r, frame, len);
 }
 
+/* A frame in pieces (a scatter-gather NIC's DMA reads each where it lies):
+ * each copied once onto the wire. */
+static int mw_link_send_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len)
+{
+	struct mw_end *e = (struct mw_end *)l;
+	struct mw_ring *r = &e->wire->dir[e->side];
+	uint8_t *p;
+
+	if (r->filter && r->filter(iov[0].iov_base, iov[0].iov_len)) {
+		r->filtered++;
+		return 0;
+	}
+	p = mw_reserve(r, len);
+	if (!p)
+		return 0;                   /* dropped, as a full device queue does */
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	mw_commit(r, len);
+	return 0;
+}
+
 static int mw_link_recv(struct synack_link *l, void *buf, size_t cap)
 {
 	struct mw_end *e = (struct mw_end *)l;
@@ -177,7 +202,7 @@ static void mw_link_destroy(struct synack_link *l) { (void)l; }
 
 static const struct synack_link_ops mw_link_ops = {
 	.kind = "memwire", .send = mw_link_send, .recv = mw_link_recv, .wait_fd = mw_link_wait_fd,
-	.next_deadline = mw_link_next_deadline, .destroy = mw_link_destroy,
+	.next_deadline = mw_link_next_deadline, .destroy = mw_link_destroy, .send_iov = mw_link_send_iov,
 };
 
 /* --------------------------------------------- the offloading wire */

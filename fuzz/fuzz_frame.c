@@ -13,9 +13,10 @@
  * IPv4 header checksum and bit 1 the TCP/UDP/ICMP checksum before the frame
  * goes in (a mutated header would otherwise almost never get past the
  * checksum checks); with both clear the frame goes in exactly as given.
- * Bit 2 turns software GRO on and sends the frame twice in one burst, the
- * copy's TCP sequence number advanced by the frame's payload and its IP ID
- * by one (checksums fixed as for the first), so GRO gets to merge.
+ * Bit 2 turns software GRO on and sends the frame four times in one burst,
+ * each copy's TCP sequence number advanced by the frame's payload and its
+ * IP ID by one over the one before (checksums fixed as for the first), so
+ * GRO gets to merge, and the fourth is received in place behind the run.
  * After it the clock runs 2 s so the timers the frame armed or changed fire.
  * The frame must never crash, leak or read out of bounds, and everything the
  * stack sends in reply must be well formed.
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct world_opts o = { .seed = 1 };
 	struct w_setup su;
-	uint8_t frame[W_MAXFRAME], copy[W_MAXFRAME], ctl = size ? data[0] : 0;
+	uint8_t frame[W_MAXFRAME], copy[W_MAXFRAME], next[W_MAXFRAME], ctl = size ? data[0] : 0;
 	size_t len = size ? size - 1 : 0;
 	struct world *w;
 
@@ -68,10 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!w_setup_frame_world(w, &su))
 		w_fail(w, "fuzz_frame: the setup did not reach its states", NULL, 0);
 	if (o.gro) {
-		next_segment(copy, len);
-		w_fix_checksums(copy, len, ctl & 1, ctl & 2);
 		w_queue(w, frame, len);
-		w_queue(w, copy, len);
+		for (int i = 0; i < 3; i++) {
+			next_segment(copy, len);
+			memcpy(next, copy, len);
+			w_fix_checksums(next, len, ctl & 1, ctl & 2);
+			w_queue(w, next, len);
+		}
 		w_pump(w);
 	} else {
 		w_inject(w, frame, len);

@@ -107,6 +107,14 @@ struct synack_link_ops {
 	 * as the kernel copies one 64 KiB buffer faster than forty-odd pieces
 	 * (writev). 0 or a negative errno. */
 	int (*send_gso_iov)(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size);
+	/* send for a scatter-gather device (Linux's NETIF_F_SG): one frame of
+	 * len bytes in iovcnt pieces, iov[0] holding at least its Ethernet, IP
+	 * and TCP headers. Optional: without it the stack hands frames over
+	 * whole, and software segmentation copies each segment's payload
+	 * behind its headers first. The pieces are valid only until the call
+	 * returns; sent in order with send_more's frames. 0 or a negative
+	 * errno. */
+	int (*send_iov)(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len);
 };
 
 struct synack_link {

@@ -108,6 +108,7 @@ int synack_if_up(struct stack *st, struct synack_link *l, const struct synack_if
 	st->dev.tx_csum = (l->features & SYNACK_LINK_F_TX_CSUM) != 0;
 	st->dev.tso = st->dev.tx_csum && (l->features & SYNACK_LINK_F_TSO) && l->ops->send_gso;
 	st->dev.tso_sg = st->dev.tso && l->ops->send_gso_iov;
+	st->dev.sg = l->ops->send_iov != NULL;
 	st->dev.gro = (l->features & SYNACK_LINK_F_GRO) != 0;
 	/* Large blocks are cached: a link's 64 KiB receive buffers, and the
 	 * buffers TCP gathers super-frames in (tcp_transmit_tso) on any link. */
@@ -159,6 +160,19 @@ static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st,
 }
 
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len) { return dev_hard_xmit(st, frame, len, 0); }
+
+/* A frame in pieces to a scatter-gather device (dev.sg). Untraced: a trace
+ * of frames wants each whole, so callers gather while one is on. */
+int dev_queue_xmit_iov(struct stack *st, const struct iovec *iov, int iovcnt, size_t len)
+{
+	struct synack_link *l = st->dev.link;
+
+	if (!st->dev.up || !l) {
+		MIB_INC(st, LinkTxErrors);
+		return -ENETDOWN;
+	}
+	return dev_xmit_result(st, l->ops->send_iov(l, iov, iovcnt, len));
+}
 
 /* The most payload pieces handed to send_gso_iov: a run at a full-sized
  * MSS has about 45, one at an MTU of 576 about 125. Longer runs (a peer's

@@ -34,6 +34,7 @@ struct netif {
 	bool tx_csum;               /* the link finishes TCP checksums (SYNACK_LINK_F_TX_CSUM) */
 	bool tso;                   /* the link segments super-frames (SYNACK_LINK_F_TSO) */
 	bool tso_sg;                /* ... and takes them in pieces (send_gso_iov) */
+	bool sg;                    /* the link takes plain frames in pieces (send_iov) */
 	unsigned int xmit_batch;    /* open dev_xmit_batch_begin calls */
 	bool gro;                   /* merge received TCP segments (SYNACK_LINK_F_GRO) */
 	uint8_t gro_count;
@@ -126,6 +127,9 @@ static inline void stack_events_timer_set(struct stack *st, uint64_t expires_ns)
 
 /* Hand a frame to the link (traces it and counts it). Does not consume. */
 int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len);
+/* A frame in iovcnt pieces for a scatter-gather device (dev.sg); not traced. */
+struct iovec;
+int dev_queue_xmit_iov(struct stack *st, const struct iovec *iov, int iovcnt, size_t len);
 /* A TCP super-frame for the device to segment at gso_size (dev.tso). */
 int dev_queue_xmit_gso(struct stack *st, struct sk_buff *skb);
 /* A transmit burst (Linux's xmit_more): frames sent until the matching

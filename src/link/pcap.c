@@ -153,6 +153,17 @@ static int pcap_send_gso_iov(struct synack_link *l, const struct iovec *iov, int
 	return err;
 }
 
+/* The same for a plain frame in pieces. */
+static int pcap_send_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len)
+{
+	struct pcap_link *p = to_pcap(l);
+	int err = p->inner->ops->send_iov(p->inner, iov, iovcnt, len);
+
+	if (err == 0)
+		pcap_record_iov(p, iov, iovcnt, len);
+	return err;
+}
+
 static int pcap_recv_meta(struct synack_link *l, void *buf, size_t cap, struct synack_rx_meta *meta)
 {
 	struct pcap_link *p = to_pcap(l);
@@ -225,6 +236,8 @@ int synack_pcap_wrap(struct synack_link *inner, struct synack_clock *clk, const 
 	p->ops = pcap_ops;
 	if (inner->ops->send_gso_iov)
 		p->ops.send_gso_iov = pcap_send_gso_iov;
+	if (inner->ops->send_iov)
+		p->ops.send_iov = pcap_send_iov;
 	p->link.ops = &p->ops;
 	p->link.mtu = inner->mtu;
 	p->link.max_frame = link_max_frame(inner);

@@ -11,6 +11,20 @@
  * are summed as big-endian 16-bit words (odd length: the last byte is the
  * high half of a final word); result in host order, unfolded. */
 uint64_t csum_partial(const void *buf, size_t len, uint64_t sum);
+/* sum plus the partial sum add of a block that starts offset bytes into
+ * the summed data (Linux: csum_block_add): a block at an odd offset has the
+ * halves of its words swapped, which multiplies its sum by 2^8 modulo
+ * 2^16 - 1, as rotating the unfolded 64-bit sum left by 8 does (2^16 - 1
+ * divides 2^64 - 1). */
+static inline uint64_t csum_block_add(uint64_t sum, uint64_t add, size_t offset)
+{
+	uint64_t r;
+
+	if (offset & 1)
+		add = (add << 8) | (add >> 56);
+	r = sum + add;
+	return r + (r < add);
+}
 /* Fold to 16 bits and complement: the value to store (host order). Inline,
  * as the pseudo-header sum below: a call costs as much as the work. */
 static inline uint16_t csum_fold(uint64_t sum)

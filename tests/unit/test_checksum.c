@@ -87,18 +87,42 @@ TEST(all_ones_data_exercises_carries)
 	CHECK_EQ(csum_fold(csum_partial(buf, 64, UINT64_MAX)), ref_csum(buf, 64));
 }
 
+static void random_bytes(uint8_t *buf, size_t len, uint64_t seed)
+{
+	struct prng r;
+
+	prng_seed(&r, seed);
+	prng_bytes(&r, buf, len);
+}
+
 TEST(partial_sums_chain_on_even_boundaries)
 {
 	uint8_t buf[257];
-	struct prng r;
 
-	prng_seed(&r, 7);
-	prng_bytes(&r, buf, sizeof(buf));
+	random_bytes(buf, sizeof(buf), 7);
 	for (size_t split = 0; split <= sizeof(buf); split += 2) {
 		uint64_t s = csum_partial(buf, split, 0);
 
 		s = csum_partial(buf + split, sizeof(buf) - split, s);
 		CHECK_EQ(csum_fold(s), ref_csum(buf, sizeof(buf)));
+	}
+}
+
+/* Blocks summed apart at any boundary, odd ones too (the pieces of a
+ * segment sent scatter-gather), add up to the whole: csum_block_add. */
+TEST(block_sums_add_at_any_offset)
+{
+	uint8_t buf[301];
+
+	random_bytes(buf, sizeof(buf), 11);
+	for (size_t a = 0; a <= sizeof(buf); a += 7) {
+		for (size_t b = a; b <= sizeof(buf); b += 13) {
+			uint64_t s = csum_block_add(0, csum_partial(buf, a, 0), 0);
+
+			s = csum_block_add(s, csum_partial(buf + a, b - a, 0), a);
+			s = csum_block_add(s, csum_partial(buf + b, sizeof(buf) - b, 0), b);
+			CHECK_EQ(csum_fold(s), ref_csum(buf, sizeof(buf)));
+		}
 	}
 }
 
@@ -159,6 +183,7 @@ int main(void)
 	RUN(matches_reference_every_length_and_alignment);
 	RUN(all_ones_data_exercises_carries);
 	RUN(partial_sums_chain_on_even_boundaries);
+	RUN(block_sums_add_at_any_offset);
 	RUN(pseudo_header_sum);
 	RUN(ip_fast_csum_matches_reference);
 	return TEST_SUMMARY();

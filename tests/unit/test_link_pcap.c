@@ -250,16 +250,20 @@ static int sg_send_gso_iov(struct synack_link *l, const struct iovec *iov, int i
 	g->got_cnt = iovcnt;
 	return 0;
 }
+static int sg_send_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len)
+{
+	return sg_send_gso_iov(l, iov, iovcnt, len, 0);
+}
 static void sg_destroy(struct synack_link *l) { (void)l; }
 
-/* A super-frame in pieces passes through to an inner link that takes
- * pieces, and is recorded whole; an inner link without the op leaves the
- * wrapper without it too. */
-TEST(records_a_super_frame_given_in_pieces)
+/* A super-frame (gso) or a plain frame in pieces passes through to an
+ * inner link that takes pieces, and is recorded whole; an inner link
+ * without the op leaves the wrapper without it too. */
+static void record_in_pieces(bool gso)
 {
 	static const struct synack_link_ops sg_ops = {
 		.kind = "sg", .send = sg_send, .recv = sg_recv, .destroy = sg_destroy,
-		.send_gso = sg_send_gso, .send_gso_iov = sg_send_gso_iov,
+		.send_gso = sg_send_gso, .send_gso_iov = sg_send_gso_iov, .send_iov = sg_send_iov,
 	};
 	struct synack_clock *clk = synack_clock_new_virtual(5 * MS);
 	struct sg_link g = { .link = { .ops = &sg_ops, .mtu = 1500 } };
@@ -279,8 +283,11 @@ TEST(records_a_super_frame_given_in_pieces)
 		off += iov[i].iov_len;
 	}
 	REQUIRE(synack_pcap_wrap(&g.link, clk, path, &p) == 0);
-	REQUIRE(p->ops->send_gso_iov != NULL);
-	CHECK_EQ(p->ops->send_gso_iov(p, iov, 3, sizeof(frame), 1448), 0);
+	REQUIRE(p->ops->send_gso_iov != NULL && p->ops->send_iov != NULL);
+	if (gso)
+		CHECK_EQ(p->ops->send_gso_iov(p, iov, 3, sizeof(frame), 1448), 0);
+	else
+		CHECK_EQ(p->ops->send_iov(p, iov, 3, sizeof(frame)), 0);
 	CHECK(g.got_iov == iov);
 	CHECK_EQ(g.got_len, sizeof(frame));
 	CHECK_EQ(g.got_cnt, 3);
@@ -293,12 +300,16 @@ TEST(records_a_super_frame_given_in_pieces)
 
 	REQUIRE(synack_sim_wire_new(clk, NULL, &w) == 0);
 	REQUIRE(synack_pcap_wrap(synack_sim_wire_end(w, 0), clk, path, &p) == 0);
-	CHECK(p->ops->send_gso_iov == NULL);
+	CHECK(p->ops->send_gso_iov == NULL && p->ops->send_iov == NULL);
 	synack_link_destroy(p);
 	unlink(path);
 	synack_sim_wire_free(w);
 	synack_clock_free(clk);
 }
+
+TEST(records_a_super_frame_given_in_pieces) { record_in_pieces(true); }
+
+TEST(records_a_frame_given_in_pieces) { record_in_pieces(false); }
 
 int main(void)
 {
@@ -306,5 +317,6 @@ int main(void)
 	RUN(timestamp_split);
 	RUN(bad_arguments);
 	RUN(records_a_super_frame_given_in_pieces);
+	RUN(records_a_frame_given_in_pieces);
 	return TEST_SUMMARY();
 }

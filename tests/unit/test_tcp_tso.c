@@ -48,6 +48,9 @@ struct tlink {
 	uint32_t iov_frames;            /* super-frames given in pieces (send_gso_iov) */
 	int iov_first_cnt;              /* the first one's pieces */
 	size_t iov_first_head;          /* and the length of its first piece */
+	uint32_t plain_iov_frames;      /* frames given in pieces (send_iov) */
+	int plain_iov_max_cnt;          /* the most pieces one had */
+	size_t plain_iov_head;          /* the first piece of the last one */
 };
 
 static struct tlink *to_t(struct synack_link *l) { return (struct tlink *)l; }
@@ -91,9 +94,8 @@ static int t_send_gso(struct synack_link *l, const void *frame, size_t len, uint
 
 /* A scatter-gather device: the pieces are checked against the length
  * given, then go on the wire whole. */
-static int t_send_gso_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size)
+static int t_push_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size)
 {
-	struct tlink *t = to_t(l);
 	uint8_t *buf = malloc(len ? len : 1), *p = buf;
 	int err;
 
@@ -107,13 +109,33 @@ static int t_send_gso_iov(struct synack_link *l, const struct iovec *iov, int io
 		memcpy(p, iov[i].iov_base, iov[i].iov_len);
 		p += iov[i].iov_len;
 	}
+	err = (size_t)(p - buf) == len ? t_push(l, buf, len, gso_size) : -EINVAL;
+	free(buf);
+	return err;
+}
+
+static int t_send_gso_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len, uint16_t gso_size)
+{
+	struct tlink *t = to_t(l);
+
 	if (!t->iov_frames++) {
 		t->iov_first_cnt = iovcnt;
 		t->iov_first_head = iov[0].iov_len;
 	}
-	err = (size_t)(p - buf) == len ? t_push(l, buf, len, gso_size) : -EINVAL;
-	free(buf);
-	return err;
+	return t_push_iov(l, iov, iovcnt, len, gso_size);
+}
+
+static int t_send_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len)
+{
+	struct tlink *t = to_t(l);
+
+	if (len > 14 + l->mtu)
+		return -EMSGSIZE;
+	t->plain_iov_frames++;
+	if (iovcnt > t->plain_iov_max_cnt)
+		t->plain_iov_max_cnt = iovcnt;
+	t->plain_iov_head = iov[0].iov_len;
+	return t_push_iov(l, iov, iovcnt, len, 0);
 }
 
 /* Frames come up whole; their checksums are vouched for when the sender
@@ -165,6 +187,7 @@ static const struct synack_link_ops t_ops = {
 static const struct synack_link_ops t_ops_sg = {
 	.kind = "tso-sg-test", .send = t_send, .recv = t_recv, .next_deadline = t_next_deadline,
 	.destroy = t_destroy, .recv_meta = t_recv_meta, .send_gso = t_send_gso, .send_gso_iov = t_send_gso_iov,
+	.send_iov = t_send_iov,
 };
 
 struct env {
@@ -178,7 +201,7 @@ static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return n
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return ntohl(v); }
 
 static uint32_t env_mtu = 1500;    /* of both links, for env_up */
-static bool env_sg;                /* links with send_gso_iov, for env_up */
+static bool env_sg;                /* links with send_gso_iov and send_iov, for env_up */
 static uint32_t env_max_frame = MAX_FRAME; /* 0: frames of the MTU only, for env_up */
 
 static bool env_up(struct env *e, uint32_t features)
@@ -211,6 +234,17 @@ static bool env_up(struct env *e, uint32_t features)
 			return false;
 	}
 	return true;
+}
+
+/* env_up with links that take frames in pieces (send_gso_iov, send_iov). */
+static bool env_up_sg(struct env *e, uint32_t features)
+{
+	bool ok;
+
+	env_sg = true;
+	ok = env_up(e, features);
+	env_sg = false;
+	return ok;
 }
 
 static void env_down(struct env *e)
@@ -338,9 +372,7 @@ TEST(estab_tso_scatter_gather_device_gets_payloads_in_place)
 	struct env e;
 	uint32_t gso_frames = 0;
 
-	env_sg = true;
-	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
-	env_sg = false;
+	REQUIRE(env_up_sg(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
 	CHECK(transfer(&e, 512 * 1024));
 	for (uint32_t i = 0; i < e.end[0]->nlog; i++)
 		gso_frames += e.end[0]->log[i].gso_size != 0;
@@ -366,9 +398,7 @@ TEST(estab_tso_scatter_gather_traced_frames_are_gathered)
 	struct env e;
 	uint32_t gso_frames = 0, events = 0;
 
-	env_sg = true;
-	REQUIRE(env_up(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
-	env_sg = false;
+	REQUIRE(env_up_sg(&e, SYNACK_LINK_F_TX_CSUM | SYNACK_LINK_F_TSO));
 	synack_trace_set_sink(e.st[0], count_events, &events);
 	CHECK(transfer(&e, 256 * 1024));
 	for (uint32_t i = 0; i < e.end[0]->nlog; i++)
@@ -376,6 +406,40 @@ TEST(estab_tso_scatter_gather_traced_frames_are_gathered)
 	CHECK(gso_frames > 4);
 	CHECK_EQ(e.end[0]->iov_frames, 0);
 	CHECK(events > gso_frames);
+	env_down(&e);
+}
+
+/* Without TSO, a scatter-gather device gets each segment software GSO
+ * cut as its headers and then the payload where TCP queued it, summed
+ * there: the receiver checks every checksum and gets every byte. */
+TEST(estab_gso_scatter_gather_device_gets_segment_payloads_in_place)
+{
+	struct env e;
+
+	REQUIRE(env_up_sg(&e, 0));
+	CHECK(transfer(&e, 512 * 1024));
+	CHECK(e.end[0]->plain_iov_frames * 10 > 512 * 1024 / 1448 * 9); /* lone segments go whole */
+	CHECK_EQ(e.end[0]->plain_iov_max_cnt, 2);
+	CHECK_EQ(e.end[0]->plain_iov_head, 14 + 20 + 32);
+	CHECK_EQ(e.end[0]->iov_frames, 0);
+	CHECK_EQ(synack_mib_value(e.st[1], "TcpInCsumErrors"), 0);
+	CHECK_EQ(synack_mib_value(e.st[0], "TcpRetransSegs"), 0);
+	CHECK_EQ(synack_mib_value(e.st[0], "LinkTxErrors"), 0);
+	env_down(&e);
+}
+
+/* Traced, the same device gets each segment whole (send). */
+TEST(estab_gso_scatter_gather_traced_segments_are_whole)
+{
+	struct env e;
+	uint32_t events = 0;
+
+	REQUIRE(env_up_sg(&e, 0));
+	synack_trace_set_sink(e.st[0], count_events, &events);
+	CHECK(transfer(&e, 256 * 1024));
+	CHECK_EQ(e.end[0]->plain_iov_frames, 0);
+	CHECK(events > 256 * 1024 / 1448);
+	CHECK_EQ(synack_mib_value(e.st[1], "TcpInCsumErrors"), 0);
 	env_down(&e);
 }
 
@@ -607,6 +671,8 @@ int main(void)
 	RUN(estab_tso_scatter_gather_device_gets_payloads_in_place);
 	RUN(estab_tso_scatter_gather_traced_frames_are_gathered);
 	RUN(estab_no_tso_without_the_link_feature);
+	RUN(estab_gso_scatter_gather_device_gets_segment_payloads_in_place);
+	RUN(estab_gso_scatter_gather_traced_segments_are_whole);
 	RUN(estab_gso_without_any_offload_sums_each_segment);
 	RUN(estab_tso_lost_super_frame_is_repaired);
 	RUN(estab_gro_merges_each_burst);
