@@ -290,7 +290,9 @@ static inline __attribute__((always_inline)) int dev_rx_up(struct stack *st, str
 }
 
 /* The next frame straight behind the payload GRO holds (dev_gro_place);
- * one that does not merge there is copied out to a buffer of its size. */
+ * one that does not merge there is copied out to a buffer of its size.
+ * If no buffer can be had it is lost, counted: it has left the link (the
+ * ordinary path fails before taking one). */
 static int dev_rx_in_place(struct stack *st, const struct gro_place *p)
 {
 	struct synack_rx_meta meta = { 0 };

@@ -355,8 +355,11 @@ bool dev_gro_place(struct stack *st, struct gro_place *p)
 	p->hdr = GRO_TCP_OFF + (uint32_t)(gro_th(g->skb->data)->doff_res >> 4) * 4u;
 	room = skb_tailroom(g->skb);
 	/* A whole frame must fit (a shorter buffer would truncate one the
-	 * ordinary path takes whole), and one more segment must be allowed. */
-	if (room + p->hdr < st->dev.rx_cap || g->skb->len - ETH_HLEN + g->mss > GRO_MAX_IP_LEN)
+	 * ordinary path takes whole), one more segment must be allowed, and
+	 * the placed headers must cover payload only: over the held headers
+	 * they would be compared with themselves, and flags set on them lost. */
+	if (room + p->hdr < st->dev.rx_cap || g->skb->len - ETH_HLEN + g->mss > GRO_MAX_IP_LEN ||
+	    g->skb->len < 2 * p->hdr)
 		return false;
 	p->buf = skb_tail(g->skb) - p->hdr;
 	p->cap = st->dev.rx_cap;

@@ -134,9 +134,10 @@ static bool gso_src_copy(struct gso_src *s, uint8_t *to, uint32_t n)
 #define GSO_SEG_MAX_PIECES 4
 
 /* The next n payload bytes as pieces where they lie, into iov (at most
- * GSO_SEG_MAX_PIECES) with their partial sum: the count, or 0 if the frags
- * run out or the pieces are too many (s is then left as it was). */
-static int gso_src_take(struct gso_src *s, uint32_t n, struct iovec *iov, uint64_t *sum)
+ * GSO_SEG_MAX_PIECES) with their partial sum (0 unless summing: a device
+ * with TX_CSUM sums them itself): the count, or 0 if the frags run out or
+ * the pieces are too many (s is then left as it was). */
+static int gso_src_take(struct gso_src *s, uint32_t n, struct iovec *iov, bool summing, uint64_t *sum)
 {
 	struct gso_src at = *s;
 	uint32_t off = 0;
@@ -158,7 +159,8 @@ static int gso_src_take(struct gso_src *s, uint32_t n, struct iovec *iov, uint64
 			return 0;
 		c = n - off < at.left ? n - off : at.left;
 		iov[cnt++] = (struct iovec){ (void *)at.p, c };
-		*sum = csum_block_add(*sum, csum_partial(at.p, c, 0), off);
+		if (summing)
+			*sum = csum_block_add(*sum, csum_partial(at.p, c, 0), off);
 		at.p += c;
 		at.left -= c;
 		off += c;
@@ -175,7 +177,7 @@ static bool gso_xmit_pieces(struct stack *st, struct gso_src *src, uint8_t *seg,
 {
 	struct iovec iov[1 + GSO_SEG_MAX_PIECES];
 	uint64_t sum;
-	int cnt = gso_src_take(src, plen, iov + 1, &sum);
+	int cnt = gso_src_take(src, plen, iov + 1, !st->dev.tx_csum, &sum);
 
 	if (!cnt)
 		return false;

@@ -231,6 +231,7 @@ struct sg_link {
 	const struct iovec *got_iov;
 	size_t got_len;
 	int got_cnt;
+	bool got_gso;           /* the pieces came through send_gso_iov, not send_iov */
 };
 
 static int sg_send(struct synack_link *l, const void *frame, size_t len) { (void)l, (void)frame, (void)len; return 0; }
@@ -248,11 +249,15 @@ static int sg_send_gso_iov(struct synack_link *l, const struct iovec *iov, int i
 	g->got_iov = iov;
 	g->got_len = len;
 	g->got_cnt = iovcnt;
+	g->got_gso = true;
 	return 0;
 }
 static int sg_send_iov(struct synack_link *l, const struct iovec *iov, int iovcnt, size_t len)
 {
-	return sg_send_gso_iov(l, iov, iovcnt, len, 0);
+	int err = sg_send_gso_iov(l, iov, iovcnt, len, 0);
+
+	((struct sg_link *)l)->got_gso = false;
+	return err;
 }
 static void sg_destroy(struct synack_link *l) { (void)l; }
 
@@ -289,6 +294,7 @@ static void record_in_pieces(bool gso)
 	else
 		CHECK_EQ(p->ops->send_iov(p, iov, 3, sizeof(frame)), 0);
 	CHECK(g.got_iov == iov);
+	CHECK(g.got_gso == gso);
 	CHECK_EQ(g.got_len, sizeof(frame));
 	CHECK_EQ(g.got_cnt, 3);
 	n = read_file(path, file, sizeof(file));

@@ -428,6 +428,85 @@ TEST(estab_gso_scatter_gather_device_gets_segment_payloads_in_place)
 	env_down(&e);
 }
 
+/* Software GSO straight from a super-frame whose payload lies in frags of
+ * odd sizes: a segment in two pieces, the second at an odd offset, is
+ * summed across them (csum_block_add); one in five pieces, over
+ * GSO_SEG_MAX_PIECES, is copied together instead. Every segment leaves
+ * with a whole checksum and its own bytes. */
+TEST(gso_scatter_gather_pieces_at_odd_offsets)
+{
+	static const uint32_t frag_len[] = { 1001, 7, 13, 3, 2001, 1501, 999 };
+	const uint32_t hlen = 14 + 20 + 20, seq0 = 70000;
+	struct sk_buff_head q;
+	struct sk_buff *big, *f;
+	uint32_t total = 0, segs = 0;
+	struct env e;
+	uint8_t *h;
+
+	REQUIRE(env_up_sg(&e, 0));
+	skb_queue_head_init(&q);
+	for (size_t k = 0; k < sizeof(frag_len) / sizeof(frag_len[0]); k++) {
+		f = skb_alloc(&e.st[0]->skb_pool, 0, frag_len[k]);
+		REQUIRE(f);
+		h = skb_put(f, frag_len[k]);
+		for (uint32_t i = 0; i < frag_len[k]; i++)
+			h[i] = (uint8_t)((total + i) * 7 + 3);
+		total += frag_len[k];
+		skb_queue_tail(&q, f);
+	}
+	big = skb_alloc(&e.st[0]->skb_pool, 64, hlen);
+	REQUIRE(big);
+	h = skb_put(big, hlen);
+	memset(h, 0, hlen);
+	memcpy(h, e.end[1]->link.mac, 6);
+	memcpy(h + 6, e.end[0]->link.mac, 6);
+	h[12] = 0x08;
+	h[14] = 0x45;
+	h[16] = (uint8_t)((20 + 20 + total) >> 8);
+	h[17] = (uint8_t)(20 + 20 + total);
+	h[20] = 0x40;                           /* DF */
+	h[22] = 64;
+	h[23] = 6;
+	inet_pton(AF_INET, "10.9.0.1", h + 26);
+	inet_pton(AF_INET, "10.9.0.2", h + 30);
+	h[34 + 4] = (uint8_t)(seq0 >> 24);
+	h[34 + 5] = (uint8_t)(seq0 >> 16);
+	h[34 + 6] = (uint8_t)(seq0 >> 8);
+	h[34 + 7] = (uint8_t)seq0;
+	h[34 + 12] = 5 << 4;
+	h[34 + 13] = 0x18;                      /* ACK, PSH */
+	big->frag_list = list_first_entry(&q.list, struct sk_buff, list);
+	big->nr_frags = (uint16_t)(sizeof(frag_len) / sizeof(frag_len[0]));
+	big->data_len = total;
+	big->len += total;
+	big->gso_size = 1448;
+	CHECK_EQ(tcp4_gso_segment_xmit(e.st[0], big), 0);
+	for (uint32_t k = e.end[1]->head; k != e.end[1]->tail; k++) {
+		const struct qframe *fr = &e.end[1]->q[k % QCAP];
+		const uint8_t *ip = fr->data + 14, *th = ip + 20;
+		uint32_t tcp_len = fr->len - 34, saddr, daddr, off = get32(th + 4) - seq0;
+
+		if (get16(fr->data + 12) != 0x0800)
+			continue;               /* the gratuitous ARP of synack_if_up */
+		segs++;
+		memcpy(&saddr, ip + 12, 4);
+		memcpy(&daddr, ip + 16, 4);
+		CHECK_EQ(csum_fold(csum_partial(th, tcp_len, csum_tcpudp_nofold(saddr, daddr, tcp_len, 6, 0))), 0);
+		for (uint32_t i = 0; i < tcp_len - 20; i++)
+			if (th[20 + i] != (uint8_t)((off + i) * 7 + 3)) {
+				CHECK(!"payload byte");
+				break;
+			}
+	}
+	CHECK_EQ(segs, 4);
+	CHECK_EQ(e.end[0]->plain_iov_frames, 3);        /* the first went copied */
+	CHECK_EQ(e.end[0]->plain_iov_max_cnt, 3);
+	kfree_skb(big);
+	while ((f = skb_dequeue(&q)))
+		kfree_skb(f);
+	env_down(&e);
+}
+
 /* Traced, the same device gets each segment whole (send). */
 TEST(estab_gso_scatter_gather_traced_segments_are_whole)
 {
@@ -673,6 +752,7 @@ int main(void)
 	RUN(estab_no_tso_without_the_link_feature);
 	RUN(estab_gso_scatter_gather_device_gets_segment_payloads_in_place);
 	RUN(estab_gso_scatter_gather_traced_segments_are_whole);
+	RUN(gso_scatter_gather_pieces_at_odd_offsets);
 	RUN(estab_gso_without_any_offload_sums_each_segment);
 	RUN(estab_tso_lost_super_frame_is_repaired);
 	RUN(estab_gro_merges_each_burst);
