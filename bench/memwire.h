@@ -111,6 +111,16 @@ static inline void mw_commit(struct mw_ring *r, size_t len)
 	r->bytes += len;
 }
 
+/* Does the bench's filter drop this frame (hdr: at least its headers)?
+ * Counted if so. */
+static inline bool mw_filtered(struct mw_ring *r, const void *hdr, size_t len)
+{
+	if (!r->filter || !r->filter(hdr, len))
+		return false;
+	r->filtered++;
+	return true;
+}
+
 static inline int mw_push(struct mw_ring *r, const void *frame, size_t len)
 {
 	uint8_t *p = mw_reserve(r, len);
@@ -140,10 +150,8 @@ static int mw_link_send(struct synack_link *l, const void *frame, size_t len)
 	struct mw_end *e = (struct mw_end *)l;
 	struct mw_ring *r = &e->wire->dir[e->side];
 
-	if (r->filter && r->filter(frame, len)) {
-		r->filtered++;
+	if (mw_filtered(r, frame, len))
 		return 0;
-	}
 	return mw_push(r, frame, len);
 }
 
@@ -155,10 +163,8 @@ static int mw_link_send_iov(struct synack_link *l, const struct iovec *iov, int 
 	struct mw_ring *r = &e->wire->dir[e->side];
 	uint8_t *p;
 
-	if (r->filter && r->filter(iov[0].iov_base, iov[0].iov_len)) {
-		r->filtered++;
+	if (mw_filtered(r, iov[0].iov_base, iov[0].iov_len))
 		return 0;
-	}
 	p = mw_reserve(r, len);
 	if (!p)
 		return 0;                   /* dropped, as a full device queue does */
@@ -321,10 +327,7 @@ static inline bool mw_tso_refused(struct mw_end *e, const void *frame, size_t le
 		r->drops++;
 		return true;
 	}
-	if (!r->filter || !r->filter(frame, len))
-		return false;
-	r->filtered++;
-	return true;
+	return mw_filtered(r, frame, len);
 }
 
 static int mw_tso_send(struct synack_link *l, const void *frame, size_t len)
@@ -380,10 +383,8 @@ static int mw_tso_send_gso_iov(struct synack_link *l, const struct iovec *iov, i
 		r->drops++;
 		return 0;
 	}
-	if (r->filter && r->filter(iov[0].iov_base, iov[0].iov_len)) {
-		r->filtered++;
+	if (mw_filtered(r, iov[0].iov_base, iov[0].iov_len))
 		return 0;
-	}
 	mw_tso_flush(l);
 	at = mw_tso_place(r, mw_tso_round(VNET_HDR_LEN + len));
 	if (at < 0) {

@@ -138,19 +138,26 @@ static inline int dev_xmit_result(struct stack *st, int err)
 	return 0;
 }
 
+/* The link to transmit on, or NULL (counted) while the interface is down. */
+static inline struct synack_link *dev_tx_link(struct stack *st)
+{
+	if (st->dev.up && st->dev.link)
+		return st->dev.link;
+	MIB_INC(st, LinkTxErrors);
+	return NULL;
+}
+
 /* One frame to the driver, a super-frame when gso_size is set (Linux:
  * dev_hard_start_xmit). Inlined into both entry points, so the plain one
  * pays no GSO branch. */
 static inline __attribute__((always_inline)) int dev_hard_xmit(struct stack *st, const uint8_t *frame, size_t len,
 							    uint16_t gso_size)
 {
-	struct synack_link *l = st->dev.link;
+	struct synack_link *l = dev_tx_link(st);
 	int err;
 
-	if (!st->dev.up || !l) {
-		MIB_INC(st, LinkTxErrors);
+	if (!l)
 		return -ENETDOWN;
-	}
 	trace_frame(st, SYNACK_TRACE_FRAME_TX, frame, len);
 	if (gso_size)
 		err = l->ops->send_gso(l, frame, len, gso_size);
@@ -165,13 +172,9 @@ int dev_queue_xmit(struct stack *st, const uint8_t *frame, size_t len) { return 
  * of frames wants each whole, so callers gather while one is on. */
 int dev_queue_xmit_iov(struct stack *st, const struct iovec *iov, int iovcnt, size_t len)
 {
-	struct synack_link *l = st->dev.link;
+	struct synack_link *l = dev_tx_link(st);
 
-	if (!st->dev.up || !l) {
-		MIB_INC(st, LinkTxErrors);
-		return -ENETDOWN;
-	}
-	return dev_xmit_result(st, l->ops->send_iov(l, iov, iovcnt, len));
+	return l ? dev_xmit_result(st, l->ops->send_iov(l, iov, iovcnt, len)) : -ENETDOWN;
 }
 
 /* The most payload pieces handed to send_gso_iov: a run at a full-sized
@@ -199,8 +202,8 @@ static int dev_xmit_gso_iov(struct stack *st, struct sk_buff *skb)
  * frame whole. */
 int dev_queue_xmit_gso(struct stack *st, struct sk_buff *skb)
 {
-	if (!st->dev.up || !st->dev.link)
-		return dev_hard_xmit(st, skb->data, skb_headlen(skb), 0); /* fails, counted */
+	if (!dev_tx_link(st))
+		return -ENETDOWN;
 	if (!st->dev.tso)
 		return tcp4_gso_segment_xmit(st, skb);
 	if (skb->data_len && st->dev.tso_sg && !trace_enabled(st) && skb->nr_frags <= DEV_GSO_MAX_PIECES)

@@ -349,7 +349,7 @@ bool dev_gro_place(struct stack *st, struct gro_place *p)
 	const struct gro_flow *g;
 	uint32_t room;
 
-	if (st->dev.gro_run < GRO_PLACE_RUN || st->dev.gro_run_flow >= st->dev.gro_count)
+	if (st->dev.gro_run_flow >= st->dev.gro_count)
 		return false;
 	g = &st->dev.gro_held[st->dev.gro_run_flow];
 	p->hdr = GRO_TCP_OFF + (uint32_t)(gro_th(g->skb->data)->doff_res >> 4) * 4u;

@@ -39,8 +39,9 @@ struct gro_place {
  * or merged, or handed up with what it completed); false: the caller hands
  * it up itself, after the frames of its flow GRO held. */
 bool dev_gro_receive(struct stack *st, struct sk_buff *skb);
-/* Receiving in place (gro.c). dev_gro_place: true, with *p set, when the
- * next frame should be received at p->buf. dev_gro_place_merge: the n-byte
+/* Receiving in place (gro.c). dev_gro_place, once dev.gro_run has reached
+ * GRO_PLACE_RUN (dev_rx_one looks first, inline): true, with *p set, when
+ * the next frame should be received at p->buf. dev_gro_place_merge: the n-byte
  * frame the link put there merged (and the held frame's bytes are back);
  * false: nothing changed but the frame, which the caller copies out before
  * dev_gro_place_undo puts the held bytes back. */

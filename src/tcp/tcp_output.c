@@ -170,6 +170,13 @@ static int tcp_fragment(struct sock *sk, struct sk_buff_head *q, struct sk_buff 
 
 /* Linux's tcp_established_options: timestamps, and a pending D-SACK block
  * (the SACK scoreboard's blocks come with data transfer). */
+/* The SACK blocks that fit in the option space beside the timestamp, if
+ * one is sent. */
+static unsigned int tcp_sack_room(bool ts)
+{
+	return (MAX_TCP_OPTION_SPACE - (ts ? TCPOLEN_TSTAMP_ALIGNED : 0) - 4) / 8;
+}
+
 static void tcp_established_options(const struct sock *sk, struct tcp_out_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -180,7 +187,7 @@ static void tcp_established_options(const struct sock *sk, struct tcp_out_option
 	}
 	if (sk->rx_opt.sack_ok && sk->ooo) {
 		const struct tcp_ooo *q = sk->ooo;
-		unsigned int room = (MAX_TCP_OPTION_SPACE - (o->ts ? TCPOLEN_TSTAMP_ALIGNED : 0) - 4) / 8;
+		unsigned int room = tcp_sack_room(o->ts);
 		if (q->dsack && o->num_sack_blocks < room) {
 			o->sack_blocks[0][0] = q->dsack_start;
 			o->sack_blocks[0][1] = q->dsack_end;
@@ -313,7 +320,7 @@ static int tcp_established_options_size(const struct sock *sk)
 	int size = sk->rx_opt.tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0;
 
 	if (sk->rx_opt.sack_ok && sk->ooo) {
-		unsigned int room = (MAX_TCP_OPTION_SPACE - (unsigned int)size - 4) / 8;
+		unsigned int room = tcp_sack_room(sk->rx_opt.tstamp_ok);
 		unsigned int n = sk->ooo->num_sacks + (sk->ooo->dsack ? 1 : 0);
 
 		if (n)
